@@ -1,0 +1,3 @@
+"""The resources part of `copbot demo`: console lines, exactly as a user would type them."""
+
+LINES: list[str] = []

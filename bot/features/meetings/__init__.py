@@ -1,0 +1,1 @@
+"""Meetings: schedule, reminders, RSVPs, host rotation, agenda, notes (see its issue)."""

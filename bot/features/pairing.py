@@ -1,0 +1,1 @@
+"""pairing (to be built; see its issue)."""

@@ -1,0 +1,1 @@
+"""questions (to be built; see its issue)."""

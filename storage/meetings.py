@@ -1,0 +1,1 @@
+"""meetings tables and repository (filled in by the meetings feature)."""

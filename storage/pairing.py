@@ -1,0 +1,1 @@
+"""pairing tables and repository (filled in by the pairing feature)."""

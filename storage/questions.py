@@ -1,0 +1,1 @@
+"""questions tables and repository (filled in by the questions feature)."""

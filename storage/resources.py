@@ -1,0 +1,1 @@
+"""resources tables and repository (filled in by the resources feature)."""

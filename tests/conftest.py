@@ -1,0 +1,112 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when configured), a manual
+clock, a recording chat, and a harness that talks to the core like a member would.
+
+Network access beyond 127.0.0.1 (and local sockets) fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+
+from storage.db import make_engine
+from tests.fakes import Harness
+
+PG_URL = os.environ.get("COPBOT_TEST_DATABASE_URL")
+START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0] if isinstance(address, tuple) else address
+            if host not in ("127.0.0.1", "::1", "localhost"):
+                raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _sqlite_engine(tmp_path: object) -> Engine:
+    return make_engine(f"sqlite:///{tmp_path}/copbot-{uuid.uuid4().hex[:8]}.db")
+
+
+def _pg_engine() -> tuple[Engine, Engine, str]:
+    """An engine bound to a fresh schema, so tests never see each other's rows."""
+    assert PG_URL
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    return admin, engine, schema
+
+
+def _drop(admin: Engine, engine: Engine, schema: str) -> None:
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def any_engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+    """Runs the test on SQLite, and again on PostgreSQL when COPBOT_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        engine = _sqlite_engine(tmp_path)
+        yield engine
+        engine.dispose()
+    else:
+        admin, engine, schema = _pg_engine()
+        yield engine
+        _drop(admin, engine, schema)
+
+
+@pytest.fixture
+def pg_engine_factory() -> Iterator[object]:
+    """Several engines on one fresh PostgreSQL schema (two bot processes); skipped without PG."""
+    if not PG_URL:
+        pytest.skip("COPBOT_TEST_DATABASE_URL not set")
+    admin, first, schema = _pg_engine()
+    made = [first]
+
+    def another() -> Engine:
+        engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+        made.append(engine)
+        return engine
+
+    yield (first, another)
+    for engine in made[1:]:
+        engine.dispose()
+    _drop(admin, first, schema)
+
+
+@pytest.fixture
+def engine(tmp_path: object) -> Iterator[Engine]:
+    engine = _sqlite_engine(tmp_path)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def bot(engine: Engine) -> Harness:
+    """A bot on SQLite at START with a recording chat."""
+    return Harness(engine, START)
+
+
+@pytest.fixture
+def any_bot(any_engine: Engine) -> Harness:
+    """The same, on every configured database backend."""
+    return Harness(any_engine, START)
