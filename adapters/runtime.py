@@ -14,9 +14,11 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 
+from adapters import web_titles
 from bot.clock import SystemClock
 from bot.core import Core
 from bot.features import load_registry
+from bot.features.resources.title_lookup import TitleFetcher, attach_fetcher
 from bot.ports import Chat, Clock
 from bot.scheduler import Scheduler
 from storage.db import make_engine, migrate
@@ -40,10 +42,13 @@ def build_app(
     database_url: str | None = None,
     engine: Engine | None = None,
     worker: str | None = None,
+    title_fetcher: TitleFetcher | None = None,
 ) -> App:
     engine = engine or make_engine(database_url)
     migrate(engine)
     core = Core(load_registry(), SqlUnitOfWorkFactory(engine), clock or SystemClock(), chat)
+    # Resource titles are looked up by a scheduled job through this port (None: from env).
+    attach_fetcher(core, title_fetcher or web_titles.from_env())
     return App(engine, core, Scheduler(core, worker=worker))
 
 

@@ -209,6 +209,7 @@ def _is_key(text: str) -> bool:
 # ---------------------------------------------------------------- value conversion
 
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)\s*$", re.I)
+_MEMBER_REFS_RE = re.compile(r"<@[^>]*>|[^\s,]+")
 _TRUE = {"yes", "y", "on", "true", "1"}
 _FALSE = {"no", "n", "off", "false", "0"}
 
@@ -310,7 +311,11 @@ def convert(arg: Arg, raw: str) -> Any:
             case Kind.LIST:
                 return tuple(item.strip() for item in text.split(",") if item.strip())
             case Kind.MEMBERS:
-                return (text,)
+                # Several mentions or names in one value (a form or Discord text option).
+                refs = tuple(_MEMBER_REFS_RE.findall(text))
+                if not refs:
+                    raise ValueError(raw)
+                return refs
     except UsageError:
         raise
     except (ValueError, KeyError, OverflowError):

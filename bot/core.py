@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.commands import CommandSpec, Kind, Parsed, Registry, Role
+from bot.commands import CommandSpec, Kind, Parsed, Registry, Role, tokenize
 from bot.context import Actor, Context
 from bot.errors import CommandError, UsageError
 from bot.ports import Chat, Clock, Community, Member, UnitOfWork, UnitOfWorkFactory
@@ -60,6 +60,11 @@ class Core:
     async def handle(self, inv: Invocation) -> Outcome:
         spec: CommandSpec | None = None
         try:
+            bare = self._bare_form_spec(inv)
+            if bare is not None:
+                # A form command run with nothing typed opens its form, even when some of
+                # its arguments are required (the form asks for them).
+                return Outcome(Reply(Msg("common.form_opened"), form=self._form(bare)), spec=bare)
             parsed = self._parse(inv)
             spec = parsed.spec
             if spec.form and not parsed.given and inv.supports_forms:
@@ -86,6 +91,24 @@ class Core:
             raise
         parsed.given = any(str(v).strip() for v in inv.raw.values())
         return parsed
+
+    def _bare_form_spec(self, inv: Invocation) -> CommandSpec | None:
+        """The spec of a form command invoked with no arguments where forms can open."""
+        if not inv.supports_forms:
+            return None
+        if inv.command is not None:
+            spec = self.registry.get(inv.command)
+            given = any(str(v).strip() for v in inv.raw.values() if v is not None)
+        else:
+            try:
+                found = self.registry.match(tokenize(inv.text))
+            except CommandError:
+                return None
+            if found is None:
+                return None
+            spec, rest = found
+            given = bool(rest)
+        return spec if spec is not None and spec.form and not given else None
 
     def _form(self, spec: CommandSpec) -> Form:
         return Form(

@@ -101,7 +101,11 @@ class Scheduler:
                     ctx = JobContext(self.core, uow, job, community)
                     await handler(ctx)
                     outbox = ctx.outbox
-                uow.jobs.finish(job.id, self.worker, now)
+                if not uow.jobs.finish(job.id, self.worker, now):
+                    # Our lease ran out and another worker took the job: its run counts.
+                    log.warning("job %s was reclaimed by another worker; dropping ours", job.id)
+                    uow.rollback()
+                    return
                 uow.commit()
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)

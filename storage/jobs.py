@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, delete, select
 
 from bot.ports import DueJob
@@ -102,6 +102,10 @@ class SqlJobRepo:
         )
         if self.s.get_bind().dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
+            # The claim need not wait for its WAL flush: if the server lost it in a crash,
+            # the job is simply unclaimed again, and nothing it did can have been committed
+            # (finishing a job commits synchronously, which flushes this claim first).
+            self.s.connection().execute(text("SET LOCAL synchronous_commit TO OFF"))
         stmt = (
             update(JobRow)
             .where(col(JobRow.id).in_(candidates.scalar_subquery()))
@@ -127,15 +131,24 @@ class SqlJobRepo:
             jobs.append(DueJob(r.id, r.community_id, r.kind, dict(r.payload), r.due_at, r.key))
         return jobs
 
-    def _mark_done(self, job_id: int, worker: str, now: datetime, error: str | None = None) -> None:
-        self.s.connection().execute(
+    def _mark_done(self, job_id: int, worker: str, now: datetime, error: str | None = None) -> bool:
+        result = self.s.connection().execute(
             update(JobRow)
-            .where(and_(col(JobRow.id) == job_id, col(JobRow.claimed_by) == worker))
+            .where(
+                and_(
+                    col(JobRow.id) == job_id,
+                    col(JobRow.claimed_by) == worker,
+                    col(JobRow.done_at).is_(None),
+                )
+            )
             .values(done_at=now, last_error=error)
         )
+        return bool(result.rowcount)
 
-    def finish(self, job_id: int, worker: str, now: datetime) -> None:
-        self._mark_done(job_id, worker, now)
+    def finish(self, job_id: int, worker: str, now: datetime) -> bool:
+        """Mark a job done; False if this worker no longer holds it (its lease ran out and
+        another worker reclaimed it), in which case the caller must roll back."""
+        return self._mark_done(job_id, worker, now)
 
     def release(self, job_id: int, worker: str, retry_at: datetime, error: str) -> None:
         self.s.connection().execute(

@@ -14,7 +14,9 @@ class ConsoleRenderer(Renderer):
         if card.body is not None:
             lines += ["│ " + line for line in self.render(card.body).splitlines()]
         for f in card.fields:
-            lines.append(f"│ {self.render(f.label)}: {self.render(f.value)}")
+            first, *more = self.render(f.value).splitlines() or [""]
+            lines.append(f"│ {self.render(f.label)}: {first}")
+            lines += [f"│   {line}" for line in more]
         for b in card.buttons:
             lines.append(f"│ [{self.render(b.label)}]  → /cop {b.command}")
         if card.footer is not None:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -24,9 +28,42 @@ class MeetingInfo:
     where: str | None = None
 
 
-# Implemented by the meetings feature:
-#   get_meeting(uow, community_id, meeting_id) -> MeetingInfo | None
-#   upcoming_meetings(uow, community_id, now, limit=10) -> list[MeetingInfo]
-#   next_meeting(uow, community_id, now) -> MeetingInfo | None
-#   rsvps(uow, meeting_id) -> dict[int, str]          member id -> "yes" | "no" | "maybe"
-#   attendees(uow, meeting_id) -> list[int]           member ids recorded as attended
+def get_meeting(uow: UnitOfWork, community_id: int, meeting_id: int) -> MeetingInfo | None:
+    """One occurrence of this community (cancelled ones too), or None."""
+    from bot.features.meetings.records import repo
+
+    found = repo(uow).get(meeting_id)
+    if found is None or found.community_id != community_id:
+        return None
+    return found.info()
+
+
+def upcoming_meetings(
+    uow: UnitOfWork, community_id: int, now: datetime, limit: int = 10
+) -> list[MeetingInfo]:
+    """Scheduled (not cancelled) occurrences that have not ended yet, soonest first."""
+    from bot.features.meetings.records import repo
+
+    return [m.info() for m in repo(uow).upcoming(community_id, now, limit)]
+
+
+def next_meeting(uow: UnitOfWork, community_id: int, now: datetime) -> MeetingInfo | None:
+    """The next scheduled occurrence that has not started yet."""
+    for meeting in upcoming_meetings(uow, community_id, now, limit=5):
+        if meeting.starts_at > now:
+            return meeting
+    return None
+
+
+def rsvps(uow: UnitOfWork, meeting_id: int) -> dict[int, str]:
+    """Member id -> "yes" | "no" | "maybe" for one occurrence."""
+    from bot.features.meetings.records import repo
+
+    return repo(uow).rsvps(meeting_id)
+
+
+def attendees(uow: UnitOfWork, meeting_id: int) -> list[int]:
+    """Member ids recorded as attended (from yes RSVPs once it ended, as the host corrected)."""
+    from bot.features.meetings.records import repo
+
+    return repo(uow).attendees(meeting_id)

@@ -1,0 +1,104 @@
+"""The core's chat port on Discord: channel posts, DMs and private threads for groups."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import discord
+
+from adapters.discord.render import PLAIN_TEXT, RENDERER, DiscordRenderer, allowed, clip
+from bot.ports import Delivery
+from bot.replies import ChannelPost, DirectMessage, GroupMessage, Outgoing, Place, Reply
+
+log = logging.getLogger(__name__)
+
+CANNOT_MESSAGE_USER = 50007  # Discord's error code for a member whose DMs are closed
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080  # a week
+MAX_THREAD_NAME = 100
+
+
+class DiscordChat:
+    """Implements bot.ports.Chat with a discord.py client (no caches required)."""
+
+    def __init__(self, client: discord.Client, renderer: DiscordRenderer = RENDERER) -> None:
+        self.client = client
+        self.renderer = renderer
+
+    async def send(self, message: Outgoing) -> Delivery:
+        try:
+            if isinstance(message, ChannelPost):
+                channel = self._channel(message.place.channel, message.place.workspace)
+                await self._send(channel, message.reply, message.mentions, about=None)
+                return Delivery(ok=True)
+            if isinstance(message, DirectMessage):
+                return await self._dm(message.place, message.user_id, message.reply)
+            return await self._group(message)
+        except discord.NotFound:
+            log.warning("Discord did not find where to send a %s", type(message).__name__)
+            return Delivery(ok=False, reason="not_found")
+        except discord.HTTPException as err:
+            log.warning("Discord refused a %s: %s", type(message).__name__, err.code)
+            return Delivery(ok=False, reason="error")
+
+    # ------------------------------------------------------------ helpers
+
+    def _channel(self, channel_id: str, guild_id: str | None = None) -> discord.PartialMessageable:
+        guild = int(guild_id) if guild_id and guild_id.isdigit() else None
+        return self.client.get_partial_messageable(int(channel_id), guild_id=guild)
+
+    async def _send(
+        self,
+        channel: discord.abc.Messageable,
+        reply: Reply,
+        mentions: Sequence[str],
+        about: Place | None,
+    ) -> None:
+        for part in self.renderer.messages(reply, about):
+            kwargs: Any = part.send_kwargs(allowed(mentions))
+            await channel.send(**kwargs)
+
+    async def _dm(self, place: Place, user_id: str, reply: Reply) -> Delivery:
+        try:
+            channel = await self.client.create_dm(discord.Object(int(user_id)))
+            # A press in a DM must still find its community: buttons name it.
+            await self._send(channel, reply, (), about=place)
+        except discord.Forbidden as err:
+            if err.code == CANNOT_MESSAGE_USER:
+                return Delivery(ok=False, reason="dm_closed")
+            raise
+        return Delivery(ok=True)
+
+    async def _group(self, message: GroupMessage) -> Delivery:
+        """A private thread in the community channel with the members added; else DMs."""
+        try:
+            parent = self.client.get_channel(int(message.place.channel))
+            if not isinstance(parent, discord.TextChannel):
+                fetched = await self.client.fetch_channel(int(message.place.channel))
+                if not isinstance(fetched, discord.TextChannel):
+                    raise TypeError("the community channel cannot hold threads")
+                parent = fetched
+            thread = await parent.create_thread(
+                name=self._thread_name(message.reply),
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+            )
+            for user_id in message.user_ids:
+                await thread.add_user(discord.Object(int(user_id)))
+            await self._send(thread, message.reply, message.mentions, about=message.place)
+            return Delivery(ok=True)
+        except (discord.HTTPException, TypeError) as err:
+            log.warning("private thread failed (%s); sending direct messages instead", err)
+        results = [await self._dm(message.place, u, message.reply) for u in message.user_ids]
+        closed = [r for r in results if r.reason == "dm_closed"]
+        return Delivery(
+            ok=not closed and all(r.ok for r in results), reason="dm_closed" if closed else None
+        )
+
+    @staticmethod
+    def _thread_name(reply: Reply) -> str:
+        source = reply.card.title if reply.card is not None else reply.text
+        first = PLAIN_TEXT.render(source).strip().splitlines()
+        return clip(first[0] if first else "copbot", MAX_THREAD_NAME)

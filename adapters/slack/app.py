@@ -1,0 +1,436 @@
+"""The Slack adapter: a Bolt app, generic over the command registry.
+
+``/cop <text>``        -> Invocation(text) -> core -> ephemeral via response_url, or a channel post
+button (block_actions) -> the button's typed command, run as if typed (via="button")
+modal (view_submission)-> Invocation(command, raw field values); refusals shown on the field
+DM to the app          -> core.handle_dm_text, answered in the DM (message.im)
+
+HTTP mode runs two event loops. The front loop (aiohttp, the main thread) only reads each
+request, checks its signature and, for the kinds whose answer is always an empty 200
+(slash commands, button presses, events), answers at once and hands the request to the bot
+loop (a thread) where Bolt dispatches it as usual: its listeners ack first and then run the
+core, whose database work is synchronous and would otherwise delay other requests' acks.
+Requests whose answer Bolt must compute (modal submissions, bad signatures, url_verification)
+are dispatched on the bot loop while the front waits for the answer. Socket Mode runs
+everything on one loop (the ack travels over the socket when the listener calls ``ack()``).
+
+Nothing here logs a request body or an argument: a command may be an anonymous question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.runtime import App, build_app, start_ticker
+from adapters.slack.chat import CURRENT_ORIGIN, Origin, SlackChat, SlackError, make_client
+from adapters.slack.render import (
+    BUTTON_ACTION,
+    FORM_PREFIX,
+    FormOrigin,
+    error_text,
+    form_values,
+    modal_view,
+    reply_messages,
+)
+from bot.buttons import parse_button_id
+from bot.context import Actor
+from bot.core import Invocation, Outcome
+from bot.replies import Place, Reply
+from bot.text import Msg
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SLASH_COMMAND = "/cop"
+T = TypeVar("T")
+SWITCH_INTERVAL = 0.0005  # seconds
+
+
+def quiet_slack_loggers() -> None:
+    """Bolt and the SDK log request and response bodies at DEBUG: never let them.
+
+    A body may hold an anonymous question (``ask``); so these loggers stay at INFO or above
+    whatever ``COPBOT_LOG_LEVEL`` says.
+    """
+    for name in ("slack_bolt", "slack_sdk"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # unset (inherits) or DEBUG
+            logger.setLevel(logging.INFO)
+
+
+class BotLoop:
+    """An event loop in its own thread for Bolt and the core (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="copbot-slack", daemon=True)
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+
+    def start(self) -> BotLoop:
+        # The core's work holds the GIL for long stretches; a shorter switch interval
+        # (default 5 ms) lets the front thread answer acks in between.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
+
+    async def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(self.submit(coro))
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until everything handed over so far (and what it started) has finished."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            if not self._pending and not await self.call(_busy_tasks()):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the Slack bot loop is still busy")
+            await asyncio.sleep(0.005)
+
+    def stop(self) -> None:
+        async def cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout=10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=10)
+        self.loop.close()
+
+
+async def _busy_tasks() -> int:
+    return len([t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
+
+
+def _actor(user: dict[str, Any]) -> Actor:
+    user_id = str(user.get("id", ""))
+    return Actor(user_id, str(user.get("name") or user.get("username") or user_id))
+
+
+def _is_dm(channel: str) -> bool:
+    return channel.startswith("D")
+
+
+class SlackAdapter:
+    """Bolt listeners translating Slack payloads to invocations and outcomes to messages."""
+
+    def __init__(
+        self,
+        app: App,
+        chat: SlackChat,
+        signing_secret: str,
+        bot_loop: BotLoop | None = None,
+        fast_ack: bool = True,
+    ) -> None:
+        self.app = app
+        self.core = app.core
+        self.chat = chat
+        self.signing_secret = signing_secret
+        self.bot_loop = bot_loop
+        self.fast_ack = fast_ack and bot_loop is not None
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        quiet_slack_loggers()
+        self.bolt = AsyncApp(
+            name="copbot",
+            client=chat.client,
+            signing_secret=signing_secret,
+            request_verification_enabled=bool(signing_secret),
+            process_before_response=False,
+        )
+        self._register()
+
+    # ------------------------------------------------------------ listeners
+
+    def _register(self) -> None:
+        self.bolt.command(SLASH_COMMAND)(self.on_command)
+        self.bolt.action({"type": "block_actions", "action_id": _button_action()})(self.on_button)
+        self.bolt.view_submission(_form_callback())(self.on_form)
+        self.bolt.view_closed(_form_callback())(self.on_form_closed)
+        self.bolt.event("message")(self.on_message)
+
+    async def on_command(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
+        await ack()  # first: the empty 200 goes back to Slack now, the work follows
+        team, channel = str(body.get("team_id", "")), str(body.get("channel_id", ""))
+        user = {"id": body.get("user_id", ""), "name": body.get("user_name", "")}
+        origin = Origin(team, channel, str(user["id"]), body.get("response_url") or None)
+        inv = Invocation(
+            place=Place("slack", team, channel),
+            actor=_actor(user),
+            text=str(body.get("text", "")),
+            supports_forms=True,
+            is_dm=_is_dm(channel),
+        )
+        await self._run(inv, origin, trigger_id=body.get("trigger_id"))
+
+    async def on_button(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        target = parse_button_id(str(action.get("value", "")))
+        if target is None:
+            log.warning(
+                "ignored a button with an unknown value (action %s)", action.get("action_id")
+            )
+            return
+        team = str((body.get("team") or {}).get("id", ""))
+        channel = str(
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id", "")
+        )
+        user = body.get("user") or {}
+        origin = Origin(team, channel, str(user.get("id", "")), body.get("response_url") or None)
+        inv = Invocation(
+            place=target.place("slack", Place("slack", team, channel)),
+            actor=_actor(user),
+            text=target.command,
+            via="button",
+            supports_forms=True,
+            is_dm=_is_dm(channel),
+        )
+        await self._run(inv, origin, trigger_id=body.get("trigger_id"))
+
+    async def on_form(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        where = FormOrigin.load(str(view.get("private_metadata", "")))
+        command = str(view.get("callback_id", "")).removeprefix(FORM_PREFIX)
+        if where is None:
+            await ack(response_action="errors", errors=self._any_field(view, "slack.form_gone"))
+            return
+        user = body.get("user") or {}
+        raw = {**form_values(view), **dict(where.hidden)}
+        origin = Origin(where.team, where.channel, str(user.get("id", "")))
+        inv = Invocation(
+            place=Place("slack", where.team, where.channel),
+            actor=_actor(user),
+            command=command,
+            raw=raw,
+            via="form",
+            is_dm=_is_dm(where.channel),
+        )
+        token = CURRENT_ORIGIN.set(origin)
+        try:
+            outcome = await self.core.handle(inv)
+            if not outcome.ok and (errors := self._field_errors(view, outcome)):
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack()  # closes the modal
+            await self._show(outcome, origin, trigger_id=None)
+        finally:
+            CURRENT_ORIGIN.reset(token)
+
+    async def on_form_closed(self, ack: Callable[..., Awaitable[Any]]) -> None:
+        await ack()
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A direct message to the app (message.im): not a command, so the core decides."""
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        team = str(body.get("team_id") or event.get("team", ""))
+        channel, user_id = str(event.get("channel", "")), str(event.get("user", ""))
+        if not user_id:
+            return
+        origin = Origin(team, channel, user_id)
+        token = CURRENT_ORIGIN.set(origin)
+        try:
+            reply = await self.core.handle_dm_text(
+                Place("slack", team, channel), Actor(user_id, user_id), str(event.get("text", ""))
+            )
+            await self.chat.post(channel, reply_messages(reply))
+        except SlackError as err:
+            log.warning("could not answer a direct message: %s", err.method)
+        finally:
+            CURRENT_ORIGIN.reset(token)
+
+    # ------------------------------------------------------------ running and answering
+
+    async def _run(self, inv: Invocation, origin: Origin, trigger_id: Any) -> None:
+        token = CURRENT_ORIGIN.set(origin)
+        try:
+            outcome = await self.core.handle(inv)
+            await self._show(outcome, origin, trigger_id=str(trigger_id) if trigger_id else None)
+        finally:
+            CURRENT_ORIGIN.reset(token)
+
+    async def _show(self, outcome: Outcome, origin: Origin, trigger_id: str | None) -> None:
+        reply = outcome.reply
+        try:
+            if reply.form is not None and trigger_id:
+                where = FormOrigin(origin.team, origin.channel)
+                try:
+                    await self.chat.call(
+                        "views.open", trigger_id=trigger_id, view=modal_view(reply.form, where)
+                    )
+                    return
+                except SlackError as err:
+                    if err.error != "expired_trigger_id":
+                        raise
+                    reply = Reply(Msg("slack.form_expired"))
+            await self.chat.answer(origin, reply)
+        except SlackError as err:
+            await self.chat.report(err, origin)
+
+    def _field_errors(self, view: dict[str, Any], outcome: Outcome) -> dict[str, str]:
+        blocks = list((view.get("state") or {}).get("values", {}))
+        if not blocks:
+            return {}
+        block = outcome.field if outcome.field in blocks else None
+        return {str(block or blocks[0]): error_text(outcome.reply.text)}
+
+    def _any_field(self, view: dict[str, Any], key: str) -> dict[str, str]:
+        blocks = list((view.get("state") or {}).get("values", {})) or ["_"]
+        return {blocks[0]: error_text(Msg(key))}
+
+    # ------------------------------------------------------------ HTTP front
+
+    def web_app(self, path: str = EVENTS_PATH) -> web.Application:
+        web_app = web.Application(client_max_size=1024**2)
+        web_app.router.add_post(path, self.handle_http)
+        return web_app
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        body = (await request.read()).decode("utf-8", errors="replace")
+        headers: dict[str, str | Sequence[str]] = {
+            k.lower(): [v] for k, v in request.headers.items()
+        }
+        if self.fast_ack and self._fire_and_forget(body, request.headers) and self.bot_loop:
+            self.bot_loop.submit(self._dispatch(body, request.query_string, headers))
+            return web.Response(status=200)
+        if self.bot_loop is not None:
+            response = await self.bot_loop.call(self._dispatch(body, request.query_string, headers))
+        else:
+            response = await self._dispatch(body, request.query_string, headers)
+        return _to_aiohttp(response)
+
+    async def _dispatch(
+        self, body: str, query: str, headers: dict[str, str | Sequence[str]]
+    ) -> BoltResponse:
+        req = AsyncBoltRequest(body=body, query=query, headers=headers)
+        return await self.bolt.async_dispatch(req)
+
+    def _fire_and_forget(self, body: str, headers: Any) -> bool:
+        """Signed, and of a kind whose ack is always an empty 200 (decided before parsing)."""
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if self._verifier is None or not timestamp.isdigit() or not signature:
+            return False  # Bolt answers 401
+        if not self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+            return False
+        if body.startswith("{"):
+            return _json_type(body) == "event_callback"
+        if body.startswith("payload="):
+            payload = parse_qs(body).get("payload", [""])[0]
+            return _json_type(payload) == "block_actions"
+        return "command=" in body and "ssl_check=" not in body
+
+
+def _json_type(text: str) -> str | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return str(data.get("type")) if isinstance(data, dict) else None
+
+
+def _to_aiohttp(response: BoltResponse) -> web.Response:
+    headers = {k: ", ".join(v) for k, v in response.headers.items() if k.lower() != "set-cookie"}
+    headers.pop("content-length", None)
+    return web.Response(status=response.status, body=response.body.encode(), headers=headers)
+
+
+def _button_action() -> re.Pattern[str]:
+    return re.compile("^" + re.escape(BUTTON_ACTION) + r"-\d+$")
+
+
+def _form_callback() -> re.Pattern[str]:
+    return re.compile("^" + re.escape(FORM_PREFIX))
+
+
+# ---------------------------------------------------------------- running
+
+
+def slack_settings() -> dict[str, str | None]:
+    return {
+        "token": os.environ.get("SLACK_BOT_TOKEN"),
+        "app_token": os.environ.get("SLACK_APP_TOKEN"),
+        "signing_secret": os.environ.get("SLACK_SIGNING_SECRET"),
+        "api_url": os.environ.get("SLACK_API_URL"),
+    }
+
+
+async def run_slack(port: int = 3000, database_url: str | None = None) -> int:
+    """``copbot run --platform slack``: Socket Mode with SLACK_APP_TOKEN, else HTTP on ``port``."""
+    settings = slack_settings()
+    if not settings["token"]:
+        log.error("SLACK_BOT_TOKEN is not set (see README 'Connect to Slack')")
+        return 2
+    client = make_client(settings["token"], settings["api_url"])
+    chat = SlackChat(client)
+    if settings["app_token"]:
+        return await _run_socket_mode(chat, settings["app_token"], database_url, settings)
+    if not settings["signing_secret"]:
+        log.error("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+        return 2
+    bot_loop = BotLoop().start()
+    try:
+        app = await bot_loop.call(_build(chat, database_url))
+        await bot_loop.call(start_ticker(app))
+        adapter = SlackAdapter(app, chat, settings["signing_secret"], bot_loop=bot_loop)
+        runner = web.AppRunner(adapter.web_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+        log.info("copbot on Slack (HTTP mode): listening on port %d at %s", port, EVENTS_PATH)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        bot_loop.stop()
+    return 0
+
+
+async def _build(chat: SlackChat, database_url: str | None) -> App:
+    return build_app(chat, database_url=database_url)
+
+
+async def _run_socket_mode(
+    chat: SlackChat, app_token: str, database_url: str | None, settings: dict[str, str | None]
+) -> int:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    app = build_app(chat, database_url=database_url)
+    await start_ticker(app)
+    adapter = SlackAdapter(app, chat, settings["signing_secret"] or "")
+    web_client = AsyncWebClient(token=chat.client.token, base_url=chat.client.base_url)
+    handler = AsyncSocketModeHandler(adapter.bolt, app_token, web_client=web_client)
+    log.info("copbot on Slack (Socket Mode)")
+    await handler.start_async()  # type: ignore[no-untyped-call]
+    return 0

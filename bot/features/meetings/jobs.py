@@ -1,0 +1,108 @@
+"""The meetings feature's due work: reminders, host notices, after-meeting prompts and
+extending series. Every handler re-reads the meeting: a row queued before a move or a
+cancellation never acts on stale facts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.features.meetings import service as svc
+from bot.features.meetings.records import CANCELLED, SCHEDULED, Meeting, repo
+from bot.ports import Member, UnitOfWork
+from bot.registry import forget, job
+from bot.replies import Reply
+from bot.scheduler import JobContext
+from bot.text import Msg, Value
+
+
+def _meeting(ctx: JobContext) -> Meeting | None:
+    meeting_id = int(ctx.job.payload.get("meeting_id", 0))
+    found = svc.meetings(ctx).get(meeting_id)
+    if found is None or found.status != SCHEDULED or ctx.community is None:
+        return None
+    return found
+
+
+@job(svc.REMINDER)
+async def reminder(ctx: JobContext) -> None:
+    meeting = _meeting(ctx)
+    if meeting is None:
+        return
+    planned = ctx.job.payload.get("starts_at")
+    if planned and datetime.fromisoformat(planned) != meeting.starts_at:
+        return  # queued before a move; the move queued its own
+    data: dict[str, Value] = {
+        "id": meeting.id,
+        "title": meeting.title,
+        "when": svc.moment(ctx, meeting.starts_at),
+    }
+    card = svc.meeting_card(ctx, meeting, agenda=True)
+    ctx.post(svc.channel("meetings.reminder_post", card, **data))
+    svc.notify_rsvped(
+        ctx,
+        meeting,
+        Reply(Msg("meetings.reminder_dm", data), card=svc.meeting_card(ctx, meeting, compact=True)),
+    )
+    svc.schedule_reminder(ctx, meeting)
+
+
+@job(svc.HOST_ASK)
+async def host_ask(ctx: JobContext) -> None:
+    meeting = _meeting(ctx)
+    if meeting is None or meeting.host_confirmed:
+        return
+    svc.assign_and_ask(ctx, meeting)
+
+
+@job(svc.ENDED)
+async def ended(ctx: JobContext) -> None:
+    """Record attendance from RSVPs and ask the host (or facilitators) for notes."""
+    meeting = _meeting(ctx)
+    if meeting is None:
+        return
+    repository = svc.meetings(ctx)
+    if not meeting.attendance_recorded:
+        present = [m for m, a in repository.rsvps(meeting.id).items() if a == "yes"]
+        if meeting.host_member_id is not None:
+            present.append(meeting.host_member_id)
+        repository.set_attendees(meeting.id, present)
+    if meeting.notes is not None:
+        return
+    chatham = Msg("meetings.chatham_notes_reminder") if meeting.chatham else Msg("common.empty")
+    prompt = Reply(
+        Msg(
+            "meetings.notes_prompt",
+            {"id": meeting.id, "title": meeting.title, "chatham": chatham},
+        )
+    )
+    host = ctx.uow.members.by_id(meeting.host_member_id) if meeting.host_member_id else None
+    recipients: list[Member] = (
+        [host] if host else [m for m in ctx.uow.members.list(ctx.c.id) if m.is_facilitator]
+    )
+    for member in recipients:
+        ctx.dm(member, prompt)
+
+
+@job(svc.EXTEND)
+async def extend(ctx: JobContext) -> None:
+    """Keep six months of a series' occurrences materialised (each with an id)."""
+    series_id = int(ctx.job.payload.get("series_id", 0))
+    series = svc.meetings(ctx).get_series(series_id)
+    if series is None or series.status == CANCELLED or ctx.community is None:
+        return
+    for meeting in svc.materialise(ctx, series):
+        await ctx.core.emit("meeting.scheduled", ctx, meeting_id=meeting.id)
+    svc.schedule_extend(ctx, series)
+
+
+@forget
+def _forget_meetings(uow: UnitOfWork, member: Member) -> list[Msg]:
+    counts = repo(uow).forget_member(member.id)
+    said: list[Msg] = []
+    if counts.get("rsvps") or counts.get("attendance"):
+        said.append(Msg("meetings.forgot_rsvps"))
+    if counts.get("agenda"):
+        said.append(Msg("meetings.forgot_agenda", {"count": counts["agenda"]}))
+    if counts.get("rota") or counts.get("hosting"):
+        said.append(Msg("meetings.forgot_rota"))
+    return said

@@ -1,1 +1,0 @@
-"""pairing (to be built; see its issue)."""

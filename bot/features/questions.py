@@ -1,1 +1,0 @@
-"""questions (to be built; see its issue)."""

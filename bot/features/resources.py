@@ -1,1 +1,0 @@
-"""resources (to be built; see its issue)."""

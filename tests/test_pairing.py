@@ -1,0 +1,230 @@
+"""Rapid pairing through the core, as members and facilitators use it."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from tests.fakes import Harness
+
+NINE = ("bob", "carol", "dan", "erin", "frank", "gina", "hal", "ivy", "jo")
+
+
+async def community(bot: Harness, names: tuple[str, ...] = NINE) -> None:
+    await bot.setup()
+    sectors = ("commissioner", "provider", "investor")
+    for k, name in enumerate(names):
+        await bot.say(
+            name,
+            f'/cop profile sector={sectors[k % 3]} topics="topic {k % 2}" '
+            f"level={'new' if k % 2 else 'experienced'}",
+        )
+        assert "You're in" in await bot.say(name, "/cop pairing join")
+
+
+async def test_join_leave_pause_and_status(bot: Harness) -> None:
+    await bot.setup()
+    assert "You're in" in await bot.say("bob", "/cop pairing join")
+    assert "you're in" in await bot.say("bob", "/cop pairing status")
+    assert "paused until 2027-02-01" in (
+        await bot.say("bob", "/cop pairing pause until=2027-02-01")
+        + await bot.say("bob", "/cop pairing status")
+    )
+    assert "not in the future" in await bot.say("bob", "/cop pairing pause until=2026-01-01")
+    assert "left" in await bot.say("bob", "/cop pairing leave")
+    assert "not in" in await bot.say("bob", "/cop pairing status")
+    assert "not in rapid pairing" in await bot.say("carol", "/cop pairing pause until=2027-03-01")
+
+
+async def test_scheduled_rounds_over_months_introduce_groups_privately(bot: Harness) -> None:
+    await community(bot)
+    out = await bot.say("alice", "/cop pairing schedule every=2w day=monday time=09:00 cooldown=3")
+    assert "every 2w on Monday at 09:00" in out
+    await bot.advance("16w")
+    rounds = [t for t in bot.chat.channel() if "Rapid pairing round" in t]
+    assert len(rounds) == 8
+    assert all("9 members, 4 conversations" in t for t in rounds)
+    assert not any("bob" in t for t in rounds)  # counts only
+    intros = [g for g in bot.chat.groups() if "You're matched" in g[1]]
+    assert len(intros) == 32 and sum(1 for u, _ in intros if len(u) == 3) == 8
+    assert "Why:" in intros[0][1] and "working day" in intros[0][1]
+    # no pair twice within three rounds
+    seen: list[set[frozenset[str]]] = []
+    for r in range(8):
+        pairs = {
+            frozenset((a, b))
+            for users, _ in intros[4 * r : 4 * r + 4]
+            for a in users
+            for b in users
+            if a < b
+        }
+        for earlier in seen[-3:]:
+            assert not pairs & earlier
+        seen.append(pairs)
+
+
+async def test_show_pairs_setting_lists_groups_in_the_channel(bot: Harness) -> None:
+    await community(bot, NINE[:4])
+    await bot.say("alice", "/cop setup pairing_show_pairs=on")
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=10:00")
+    await bot.advance("2h")
+    summary = next(t for t in bot.chat.channel() if "Rapid pairing round" in t)
+    assert "bob" in summary
+
+
+async def test_checkin_and_stats(bot: Harness) -> None:
+    await community(bot, NINE[:4])
+    await bot.say("alice", "/cop pairing schedule every=2w day=monday time=10:00")
+    await bot.advance("8d")
+    checkins = [g for g in bot.chat.groups() if "did you meet" in g[1]]
+    assert len(checkins) == 2 and "/cop pairing met yes round=" in checkins[0][1]
+    command = checkins[0][1].split("→ /cop ")[1].splitlines()[0]
+    user = checkins[0][0][0]
+    assert "you met" in await bot.press(user, command)
+    assert "planned" in await bot.say(checkins[1][0][0], "/cop pairing met planned")
+    stats = await bot.say("alice", "/cop pairing stats")
+    assert "1 rounds, 4 participants" in stats and "Met: 50% of 2" in stats
+    assert "Distinct pairs: 2" in stats
+    assert "Only facilitators" in await bot.say("bob", "/cop pairing stats")
+
+
+async def test_exclusions_are_honoured_and_never_revealed(bot: Harness) -> None:
+    await community(bot, NINE[:4])
+    out = await bot.say("bob", "/cop pairing exclude @carol")
+    assert "never be matched with carol" in out and bot.last and bot.last.reply.private
+    for _ in range(4):
+        preview = await bot.say("alice", "/cop pairing preview")
+        assert "exclu" not in preview.lower()
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=10:00 cooldown=0")
+    await bot.advance("6w")
+    groups = [set(u) for u, t in bot.chat.groups() if "You're matched" in t]
+    assert groups and not any({"bob", "carol"} <= g for g in groups)
+    everything = "\n".join(t for _, t in bot.chat.groups()) + "\n".join(bot.chat.channel())
+    assert "exclu" not in everything.lower()
+    assert "yourself" in await bot.say("bob", "/cop pairing exclude @bob")
+
+
+async def test_preview_shows_next_round_and_member_who_left_is_not_posted(bot: Harness) -> None:
+    await community(bot, NINE[:5])
+    await bot.say("alice", "/cop pairing schedule every=2w day=monday time=10:00")
+    preview = await bot.say("alice", "/cop pairing preview")
+    assert "Preview of round 1" in preview and "5 members, 2 conversations" in preview
+    await bot.say("frank", "/cop pairing leave")
+    await bot.advance("2h")
+    users = {u for g, _ in bot.chat.groups() for u in g}
+    assert "frank" not in users and len(users) == 4
+
+
+async def test_too_few_members_skip_the_round_with_a_note(bot: Harness) -> None:
+    await community(bot, NINE[:1])
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=10:00")
+    await bot.advance("2h")
+    assert any("skipped" in t for t in bot.chat.dms("alice"))
+    assert not bot.chat.groups()
+
+
+async def test_forget_me_removes_pairing_history(bot: Harness) -> None:
+    await community(bot, NINE[:4])
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=10:00")
+    await bot.advance("2h")
+    await bot.say("bob", "/cop pairing exclude @carol")
+    out = await bot.say("bob", "/cop forget-me")
+    assert "rapid pairing history (1 groups)" in out
+    with bot.engine.connect() as conn:
+        for table in ("pairing_group_member", "pairing_optin", "pairing_exclusion"):
+            rows = conn.execute(
+                text(
+                    f"SELECT count(*) FROM {table} t JOIN member m ON m.id = t.member_id "
+                    "WHERE m.user_id = 'bob'"
+                )
+            ).scalar()
+            assert rows == 0
+        assert conn.execute(text("SELECT count(*) FROM pairing_exclusion")).scalar() == 0
+
+
+async def test_bad_inputs_are_answered_privately(bot: Harness) -> None:
+    await community(bot, NINE[:2])
+    cases = {
+        "/cop pairing exclude @nobody": "can't find a member",
+        "/cop pairing schedule every=2w day=monday time=09:00 size=7": "Group size",
+        "/cop pairing schedule every=3h day=monday time=09:00": "rhythm",
+        "/cop pairing schedule every=2w day=someday time=09:00": "not a valid",
+        "/cop pairing met maybe": "not a valid",
+    }
+    for line, expected in cases.items():
+        out = await bot.say("alice", line)
+        assert expected in out, (line, out)
+        assert bot.last and bot.last.reply.private and not bot.last.ok
+    assert "Only facilitators" in await bot.say(
+        "bob", "/cop pairing schedule every=2w day=monday time=09:00"
+    )
+    assert "Only facilitators, or the meeting" in await bot.say("bob", "/cop pairing live start")
+    assert bot.last and bot.last.reply.private
+    assert "not in a rapid pairing round" in await bot.say("bob", "/cop pairing met yes")
+
+
+async def test_live_session_with_late_arrival_and_restart(bot: Harness) -> None:
+    await community(bot, NINE[:6])
+    assert "started" in await bot.say("alice", "/cop pairing live start rounds=3 minutes=7")
+    assert any("I'm here" in t for t in bot.chat.channel())
+    for name in ("bob", "carol", "dan", "erin"):
+        assert "You're in" in await bot.press(name, "pairing live here")
+    await bot.advance("2m")
+    assert any("Round 1 of 3" in t for t in bot.chat.channel())
+    assert "from round 2" in await bot.press("frank", "pairing live here")
+    assert "from round 2" in await bot.press("gina", "pairing live here")
+    # restart: a second process on the same database carries on
+    second = Harness(bot.engine, bot.clock.now())
+    await second.advance("7m")
+    switch = [t for t in second.chat.channel() if "Switch!" in t]
+    assert len(switch) == 1 and "frank" in switch[0] and "Round 2 of 3" in switch[0]
+    await second.advance("7m")
+    await second.advance("7m")
+    texts = second.chat.channel()
+    assert any("Round 3 of 3" in t for t in texts) and any("last of 3 rounds" in t for t in texts)
+    # never the same pair twice in the session (4, then 6 people: possible)
+    rounds = [t for t in bot.chat.channel() + texts if "of 3" in t and "•" in t]
+    seen: set[frozenset[str]] = set()
+    for t in rounds:
+        for line in t.splitlines():
+            if line.startswith("•"):
+                who = frozenset(w.strip("@ ,") for w in line[1:].split(","))
+                for a in who:
+                    for b in who:
+                        if a < b:
+                            assert frozenset((a, b)) not in seen
+                            seen.add(frozenset((a, b)))
+
+
+async def test_live_next_and_stop_are_for_facilitators(bot: Harness) -> None:
+    await community(bot, NINE[:4])
+    await bot.say("alice", "/cop pairing live start rounds=2 minutes=5")
+    for name in ("bob", "carol"):
+        await bot.press(name, "pairing live here")
+    assert "Only facilitators" in await bot.say("bob", "/cop pairing live next")
+    assert "Moved on" in await bot.say("alice", "/cop pairing live next")
+    assert any("Round 1 of 2" in t for t in bot.chat.channel())
+    assert "already under way" in await bot.say("alice", "/cop pairing live start")
+    assert "stopped" in await bot.say("alice", "/cop pairing live stop")
+    await bot.advance("10m")
+    assert not any("Switch" in t for t in bot.chat.channel())
+    assert "No live pairing" in await bot.say("bob", "/cop pairing live here")
+
+
+async def test_live_start_for_a_meeting_takes_its_yes_rsvps_and_its_host(bot: Harness) -> None:
+    await community(bot, NINE[:4])
+    out = await bot.say(
+        "alice", '/cop meeting schedule when="next Tuesday 14:00" title=Club host=@bob'
+    )
+    assert bot.last and bot.last.ok, out
+    for name in ("bob", "carol", "dan"):
+        await bot.press(name, "meeting rsvp 1 yes")
+    await bot.press("erin", "meeting rsvp 1 no")
+    assert "Only facilitators, or the meeting" in await bot.say(
+        "carol", "/cop pairing live start meeting=1"
+    )
+    assert "started" in await bot.say("bob", "/cop pairing live start meeting=1 rounds=1")
+    await bot.press("erin", "pairing live here")
+    await bot.advance("2m")
+    round_one = next(t for t in bot.chat.channel() if "Round 1 of 1" in t)
+    assert all(n in round_one for n in ("bob", "carol", "dan", "erin"))
+    assert "no meeting 99" in await bot.say("alice", "/cop pairing live start meeting=99")
