@@ -21,6 +21,8 @@ environment variables:
                         unset syncs globally
   COPBOT_TICK_SECONDS   how often the scheduler looks for due work (default 15)
   COPBOT_LOG_LEVEL      DEBUG, INFO (default), WARNING or ERROR
+  COPBOT_TITLE_LOOKUP   off stops looking up the titles of suggested resources
+  COPBOT_ALLOW_PRIVATE_URLS  tests only: 1 lets title look-ups reach loopback
   COPBOT_TEST_DATABASE_URL  tests only: also run storage tests on this PostgreSQL
 """
 

@@ -24,6 +24,8 @@ START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # a Monday
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Title look-ups are tested with an injected fetcher against a local server only.
+    monkeypatch.setenv("COPBOT_TITLE_LOOKUP", "off")
     real_connect = socket.socket.connect
 
     def guarded(self: socket.socket, address: object) -> object:
