@@ -74,9 +74,20 @@ class Context:
             visibility = Visibility.PRIVATE if self.spec.private else Visibility.CHANNEL
         return Reply(Msg(key, data), card=card, visibility=visibility)
 
-    def post(self, reply: Reply, mentions: tuple[str, ...] = ()) -> None:
-        """Post in the community channel once the transaction has committed."""
-        self.outbox.post(self.c.place, reply, mentions)
+    def post(self, reply: Reply, mentions: tuple[str, ...] = (), track: str | None = None) -> None:
+        """Post in the community channel once the transaction has committed.
+
+        With ``track`` (a stable key naming no member), the post can later be changed with
+        ``edit_post`` or removed with ``delete_post``."""
+        self.outbox.post(self.c.place, reply, mentions, track)
+
+    def edit_post(self, track: str, reply: Reply) -> None:
+        """Replace the tracked post's content after commit (nothing if it was never posted)."""
+        self.outbox.edit(self.c.place, track, reply)
+
+    def delete_post(self, track: str) -> None:
+        """Remove the tracked post from the channel after commit."""
+        self.outbox.delete(self.c.place, track)
 
     def dm(self, member: Member, reply: Reply) -> None:
         self.outbox.dm(self.c.place, member.user_id, reply)

@@ -10,14 +10,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.commands import CommandSpec, Kind, Parsed, Registry, Role, tokenize
 from bot.context import Actor, Context
 from bot.errors import CommandError, UsageError
 from bot.ports import Chat, Clock, Community, Member, UnitOfWork, UnitOfWorkFactory
-from bot.replies import DirectMessage, Form, Outgoing, Place, Reply
+from bot.replies import (
+    ChannelPost,
+    DeletePost,
+    DirectMessage,
+    EditPost,
+    Form,
+    Outgoing,
+    Place,
+    Reply,
+)
 from bot.text import Msg
 
 log = logging.getLogger(__name__)
@@ -241,10 +250,19 @@ class Core:
     # ------------------------------------------------------------ delivery
 
     async def deliver(self, items: Sequence[Outgoing]) -> None:
-        """Send committed posts; a closed DM is reported to facilitators once."""
+        """Send committed posts; a closed DM is reported to facilitators once.
+
+        A tracked ChannelPost's message reference is remembered under its key; EditPost and
+        DeletePost look it up (no reference: nothing to change, so nothing is sent).
+        """
         for item in items:
             if isinstance(item, DirectMessage) and self._dm_blocked(item):
                 continue
+            if isinstance(item, EditPost | DeletePost):
+                ref = self._post_ref(item.place, item.track)
+                if ref is None:
+                    continue
+                item = replace(item, ref=ref)
             try:
                 result = await self.chat.send(item)
             except Exception:
@@ -252,6 +270,36 @@ class Core:
                 continue
             if isinstance(item, DirectMessage) and not result.ok and result.reason == "dm_closed":
                 await self._report_closed_dm(item)
+            elif isinstance(item, ChannelPost) and item.track and result.ok and result.ref:
+                self._track_post(item.place, item.track, result.ref)
+            elif isinstance(item, DeletePost | EditPost) and (
+                result.reason == "not_found" or (isinstance(item, DeletePost) and result.ok)
+            ):
+                self._track_post(item.place, item.track, None)  # gone: forget it
+
+    def _post_ref(self, place: Place, key: str) -> str | None:
+        try:
+            with self.uow_factory() as uow:
+                community = uow.communities.get(place)
+                return uow.posts.ref(community.id, key) if community else None
+        except Exception:
+            log.exception("could not look up a tracked post")
+            return None
+
+    def _track_post(self, place: Place, key: str, ref: str | None) -> None:
+        """Remember (or, with ``ref`` None, forget) where a tracked post went."""
+        try:
+            with self.uow_factory() as uow:
+                community = uow.communities.get(place)
+                if community is None:
+                    return
+                if ref is None:
+                    uow.posts.forget(community.id, key)
+                else:
+                    uow.posts.remember(community.id, key, ref)
+                uow.commit()
+        except Exception:
+            log.exception("could not record a tracked post")
 
     def _dm_blocked(self, item: DirectMessage) -> bool:
         with self.uow_factory() as uow:

@@ -77,10 +77,30 @@ class Clock(Protocol):
 class Delivery:
     ok: bool
     reason: str | None = None  # e.g. "dm_closed", "not_found", "error"
+    # For a delivered ChannelPost: the platform's reference to the message, e.g. Slack
+    # "C123:1700000000.000100", Discord "<channel id>:<message id>", console "3".
+    ref: str | None = None
 
 
 class Chat(Protocol):
+    """One method for every kind of Outgoing.
+
+    ChannelPost, DirectMessage, GroupMessage send; EditPost replaces and DeletePost removes
+    the message named by its ``ref`` (a ref this chat returned from an earlier send).
+    A message that no longer exists gives ``Delivery(ok=False, reason="not_found")``.
+    """
+
     async def send(self, message: Outgoing) -> Delivery: ...
+
+
+class PostRepo(Protocol):
+    """Where tracked channel posts went: (community, key) -> the platform's message ref.
+
+    Holds nothing else: no member, no text, no time."""
+
+    def ref(self, community_id: int, key: str) -> str | None: ...
+    def remember(self, community_id: int, key: str, ref: str) -> None: ...
+    def forget(self, community_id: int, key: str) -> bool: ...
 
 
 class CommunityRepo(Protocol):
@@ -170,6 +190,7 @@ class UnitOfWork(Protocol):
     members: MemberRepo
     profiles: ProfileRepo
     jobs: JobRepo
+    posts: PostRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -99,6 +99,9 @@ class ChannelPost:
     place: Place
     reply: Reply
     mentions: tuple[str, ...] = ()  # user ids the bot means to ping
+    # A stable key (e.g. "question:3:7") under which the core remembers the posted message,
+    # so that EditPost / DeletePost can change it later. Never anything naming a member.
+    track: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,30 @@ class GroupMessage:
     mentions: tuple[str, ...] = ()
 
 
-Outgoing = ChannelPost | DirectMessage | GroupMessage
+@dataclass(frozen=True)
+class EditPost:
+    """Replace the content of the channel post tracked as ``track`` (if it was tracked).
+
+    Handlers leave ``ref`` empty; the core fills in the platform's message reference
+    (remembered when the tracked ChannelPost was delivered) before the chat sees it.
+    """
+
+    place: Place
+    track: str
+    reply: Reply
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class DeletePost:
+    """Remove the channel post tracked as ``track`` (if it was tracked); ``ref`` as above."""
+
+    place: Place
+    track: str
+    ref: str | None = None
+
+
+Outgoing = ChannelPost | DirectMessage | GroupMessage | EditPost | DeletePost
 
 
 @dataclass
@@ -127,8 +153,32 @@ class Outbox:
 
     items: list[Outgoing] = field(default_factory=list)
 
-    def post(self, place: Place, reply: Reply, mentions: tuple[str, ...] = ()) -> None:
-        self.items.append(ChannelPost(place, reply, mentions))
+    def post(
+        self,
+        place: Place,
+        reply: Reply,
+        mentions: tuple[str, ...] = (),
+        track: str | None = None,
+    ) -> None:
+        self.items.append(ChannelPost(place, reply, mentions, track))
+
+    def edit(self, place: Place, track: str, reply: Reply) -> None:
+        """Update a tracked post; an earlier pending edit of the same post is superseded."""
+        self.items = [
+            i
+            for i in self.items
+            if not (isinstance(i, EditPost) and i.place == place and i.track == track)
+        ]
+        self.items.append(EditPost(place, track, reply))
+
+    def delete(self, place: Place, track: str) -> None:
+        """Remove a tracked post (pending edits of it are dropped)."""
+        self.items = [
+            i
+            for i in self.items
+            if not (isinstance(i, EditPost) and i.place == place and i.track == track)
+        ]
+        self.items.append(DeletePost(place, track))
 
     def dm(self, place: Place, user_id: str, reply: Reply) -> None:
         self.items.append(DirectMessage(place, user_id, reply))

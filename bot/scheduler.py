@@ -49,8 +49,14 @@ class JobContext:
     def settings(self) -> Settings:
         return Settings(self.uow.communities.settings(self.c.id))
 
-    def post(self, reply: Reply, mentions: tuple[str, ...] = ()) -> None:
-        self.outbox.post(self.c.place, reply, mentions)
+    def post(self, reply: Reply, mentions: tuple[str, ...] = (), track: str | None = None) -> None:
+        self.outbox.post(self.c.place, reply, mentions, track)
+
+    def edit_post(self, track: str, reply: Reply) -> None:
+        self.outbox.edit(self.c.place, track, reply)
+
+    def delete_post(self, track: str) -> None:
+        self.outbox.delete(self.c.place, track)
 
     def dm(self, member: Member, reply: Reply) -> None:
         self.outbox.dm(self.c.place, member.user_id, reply)

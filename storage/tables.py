@@ -5,6 +5,7 @@ from storage import (  # noqa: F401
     meetings,
     models,
     pairing,
+    posts,
     questions,
     resources,
 )

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from storage.core_repos import SqlCommunityRepo, SqlMemberRepo, SqlProfileRepo
 from storage.jobs import SqlJobRepo
+from storage.posts import SqlPostRepo
 
 
 class SqlUnitOfWork:
@@ -23,6 +24,7 @@ class SqlUnitOfWork:
         self.members = SqlMemberRepo(s)
         self.profiles = SqlProfileRepo(s)
         self.jobs = SqlJobRepo(s)
+        self.posts = SqlPostRepo(s)
         self._attach_features(s)
         return self
 

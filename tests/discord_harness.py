@@ -45,6 +45,7 @@ CALLBACK = "/interactions/{webhook_id}/{webhook_token}/callback"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
 ORIGINAL = "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
 MESSAGES = "/channels/{channel_id}/messages"
+MESSAGE = "/channels/{channel_id}/messages/{message_id}"  # PATCH edits, DELETE removes
 CREATE_DM = "/users/@me/channels"
 THREADS = "/channels/{channel_id}/threads"
 THREAD_MEMBER = "/channels/{channel_id}/thread-members/{user_id}"
@@ -296,6 +297,7 @@ class Call:
     json: Any = None
     files: list[str] = field(default_factory=list)
     params: Any = None
+    result: Any = None  # what the recorder answered (e.g. the posted message, with its id)
 
     @property
     def sends_message(self) -> bool:
@@ -304,6 +306,7 @@ class Call:
             return (self.json or {}).get("type") in (4, 7)
         return (self.method, self.template) in {
             ("POST", MESSAGES),
+            ("PATCH", MESSAGE),
             ("POST", FOLLOWUP),
             ("PATCH", ORIGINAL),
         }
@@ -335,7 +338,8 @@ class Recorder:
         if call.json is not None:
             call.json = json.loads(discord.utils._to_json(call.json))
         self.calls.append(call)
-        return self.respond(call)
+        call.result = self.respond(call)
+        return call.result
 
     async def http_request(
         self, route: Route, *, files: Any = None, form: Any = None, **kw: Any
@@ -410,6 +414,10 @@ class Recorder:
                     {"code": 50007, "message": "Cannot send messages to this user"},
                 )
             return message_payload(channel_id=cid, content=j.get("content") or "")
+        if t == MESSAGE and m == "PATCH":
+            _, _, cid, _, mid = call.path.split("/")
+            edited = message_payload(channel_id=int(cid), content=j.get("content") or "")
+            return {**edited, "id": mid, "embeds": j.get("embeds") or []}
         if t == THREADS and m == "POST":
             if self.thread_refused:
                 raise discord.Forbidden(

@@ -14,7 +14,16 @@ from bot.commands import parse_duration
 from bot.context import Actor
 from bot.core import Invocation, Outcome
 from bot.ports import Delivery
-from bot.replies import ChannelPost, DirectMessage, GroupMessage, Outgoing, Place, Reply
+from bot.replies import (
+    ChannelPost,
+    DeletePost,
+    DirectMessage,
+    EditPost,
+    GroupMessage,
+    Outgoing,
+    Place,
+    Reply,
+)
 
 PLACE = Place("test", "W1", "C1")
 RENDER = ConsoleRenderer()
@@ -28,12 +37,43 @@ def text_of(reply: Reply) -> str:
 class RecordingChat:
     sent: list[Outgoing] = field(default_factory=list)
     closed_dms: set[str] = field(default_factory=set)
+    # Channel posts by the ref returned for them (in posting order): edits replace the
+    # reply, deletes remove the entry.
+    live: dict[str, tuple[Place, Reply]] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)  # refs to answer "not_found" (deleted by hand)
+    posted: int = 0
 
     async def send(self, message: Outgoing) -> Delivery:
         if isinstance(message, DirectMessage) and message.user_id in self.closed_dms:
             return Delivery(ok=False, reason="dm_closed")
+        ref = ""
+        if isinstance(message, EditPost | DeletePost):
+            ref = message.ref or ""
+            if ref not in self.live or ref in self.gone:
+                return Delivery(ok=False, reason="not_found")
         self.sent.append(message)
+        if isinstance(message, ChannelPost):
+            self.posted += 1
+            ref = f"m{self.posted}"
+            self.live[ref] = (message.place, message.reply)
+            return Delivery(ok=True, ref=ref)
+        if isinstance(message, EditPost):
+            self.live[ref] = (message.place, message.reply)
+        elif isinstance(message, DeletePost):
+            del self.live[ref]
         return Delivery(ok=True)
+
+    def edits(self, place: Place = PLACE) -> list[str]:
+        """Edited channel posts' new text, in order."""
+        return [text_of(m.reply) for m in self.sent if isinstance(m, EditPost) and m.place == place]
+
+    def deletes(self, place: Place = PLACE) -> list[str]:
+        """The tracking keys of deleted channel posts, in order."""
+        return [m.track for m in self.sent if isinstance(m, DeletePost) and m.place == place]
+
+    def current(self, place: Place = PLACE) -> list[str]:
+        """The channel as members now see it: posts after every edit and delete."""
+        return [text_of(reply) for where, reply in self.live.values() if where == place]
 
     def channel(self, place: Place = PLACE) -> list[str]:
         return [

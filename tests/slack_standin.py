@@ -1,8 +1,10 @@
 """Slack without Slack: a local Web API stand-in, request signing and payload builders.
 
 * ``SlackStandIn``: an aiohttp server on 127.0.0.1 answering ``/api/<method>`` like Slack's
-  Web API and ``/response/<id>`` like a ``response_url``; it records every call (query,
-  form and JSON bodies) and can answer HTTP 429 (with Retry-After) or ``ok: false`` errors.
+  Web API (``chat.postMessage`` returns a fresh ``ts``; ``chat.update`` / ``chat.delete``
+  echo the channel and ts they were given) and ``/response/<id>`` like a ``response_url``;
+  it records every call (query, form and JSON bodies, and its answer) and can answer
+  HTTP 429 (with Retry-After) or ``ok: false`` errors.
 * ``signed_headers`` / ``post_signed``: Slack's v0 request signature.
 * ``slash_command_body`` / ``block_actions_body`` / ``view_submission_body`` /
   ``message_im_body``: payloads shaped as Slack sends them.
@@ -38,6 +40,7 @@ class Call:
     path: str
     status: int = 200
     at: float = field(default_factory=time.perf_counter)
+    result: dict[str, Any] | None = None  # what the stand-in answered (e.g. a post's ts)
 
 
 class SlackStandIn:
@@ -159,8 +162,9 @@ class SlackStandIn:
             call.status = 400  # recorded as failed; Slack itself answers 200 with ok=false
             await self._record(call)
             return web.json_response({"ok": False, "error": error})
+        call.result = self._answer(method, args)
         await self._record(call)
-        return web.json_response(self._answer(method, args))
+        return web.json_response(call.result)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         args, transport = await self._parse(request)
@@ -189,6 +193,8 @@ class SlackStandIn:
             }
         if method == "chat.postMessage":
             return {"ok": True, "channel": a.get("channel"), "ts": ts}
+        if method in ("chat.update", "chat.delete"):  # a tracked post edited or removed
+            return {"ok": True, "channel": a.get("channel"), "ts": a.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "conversations.open":

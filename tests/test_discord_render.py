@@ -181,7 +181,7 @@ async def test_a_channel_post_pings_only_the_members_it_names(
     recorder.meant_mentions = {BOB}
     reply = Reply(Msg("common.value", {"value": Mention(str(BOB), "bob")}))
     result = await discord_bot.chat.send(ChannelPost(PLACE, reply, mentions=(str(BOB),)))
-    assert result == Delivery(ok=True)
+    assert result.ok and result.reason is None and result.ref is not None
     (post,) = recorder.find(MESSAGES, "POST")
     assert post.path == f"/channels/{CHANNEL_ID}/messages"
     assert post.json["content"] == f"<@{BOB}>"

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from bot.features.pairing.matching import Candidate, Params, Past, match
+import numpy as np
+
+from bot.features.pairing.matching import (
+    MODES,
+    Candidate,
+    Graph,
+    Params,
+    Past,
+    candidate_edges,
+    match,
+    sparse_candidates,
+)
 
 
 def people(n: int) -> list[Candidate]:
@@ -95,3 +106,77 @@ def test_large_communities_use_the_heuristic_and_match_everyone() -> None:
 
 def test_fewer_than_two_members_make_no_groups() -> None:
     assert match(people(1)).groups == ()
+
+
+def community(n: int, seed: int = 1) -> list[Candidate]:
+    """Varied profiles: sectors (some missing), levels, 1-3 of 12 topics, timezones."""
+    rng = np.random.default_rng(seed)
+    sectors = ("commissioner", "provider", "investor", "researcher")
+    return [
+        Candidate(
+            member_id=m + 1,
+            sector=sectors[int(rng.integers(4))] if rng.random() > 0.1 else None,
+            level="new" if rng.random() < 0.4 else "experienced",
+            topics=frozenset(
+                f"t{int(t)}" for t in rng.choice(12, int(rng.integers(1, 4)), replace=False)
+            ),
+            utc_offset=float(rng.choice([-5.0, 0.0, 1.0, 5.5])),
+        )
+        for m in range(n)
+    ]
+
+
+def random_history(n: int, rounds: int, seed: int = 2) -> list[Past]:
+    rng = np.random.default_rng(seed)
+    past = []
+    for ago in range(1, rounds + 1):
+        order = rng.permutation(n) + 1
+        past += [Past(int(order[x]), int(order[x + 1]), ago) for x in range(0, n - 1, 2)]
+    return past
+
+
+def test_sparse_candidates_find_every_members_best_partner_like_the_dense_search() -> None:
+    for mode in MODES:
+        g = Graph(community(500), random_history(500, 8), [(1, 2), (3, 4)], Params(mode=mode))
+        i, j, w, best = sparse_candidates(g, 8)
+        di, dj, _dw, dense_best = candidate_edges(g, 8)
+        assert np.allclose(best, dense_best)
+        assert np.all(np.isfinite(w)) and np.all(i < j)
+        found, dense = set((i * g.n + j).tolist()), set((di * g.n + dj).tolist())
+        assert len(found & dense) >= 0.97 * len(dense)  # the rest: ties in the noise
+
+
+def test_large_rounds_keep_exclusions_and_the_cooldown_and_are_deterministic() -> None:
+    members = community(1201)
+    history = random_history(1201, 6)
+    excluded = [(m, m + 1) for m in range(1, 1200, 3)]
+    params = Params(seed=3, cooldown=4, exact_limit=100)
+    out = match(members, history, excluded, params)
+    assert not out.exact and out.trios == 1 and not out.repeats and not out.unplaced
+    assert sorted(m for g in out.groups for m in g) == list(range(1, 1202))
+    made = pairs_of(out.groups)
+    assert not made & set(excluded)
+    assert not made & {(min(p.a, p.b), max(p.a, p.b)) for p in history if p.ago <= 4}
+    again = match(list(reversed(members)), list(reversed(history)), excluded, params)
+    assert again.groups == out.groups
+    assert match(members, history, excluded, Params(seed=4, cooldown=4, exact_limit=100)).groups
+    assert 0 < out.weight <= out.stats["bound"]
+
+
+def test_heuristic_rounds_made_one_after_another_never_repeat_inside_the_cooldown() -> None:
+    members = community(240, seed=5)
+    made: list[tuple[int, int, int]] = []
+    for r in range(1, 9):
+        past = [Past(a, b, r - k) for a, b, k in made]
+        out = match(members, past, (), Params(seed=r, cooldown=4, exact_limit=50, k=6))
+        assert not out.repeats and len(out.groups) == 120
+        made += [(a, b, r) for a, b in pairs_of(out.groups)]
+
+
+def test_heuristic_is_close_to_the_exact_optimum() -> None:
+    members = community(400, seed=7)
+    history = random_history(400, 4)
+    exact = match(members, history, (), Params(exact_limit=1000))
+    quick = match(members, history, (), Params(exact_limit=100))
+    assert exact.exact and not quick.exact
+    assert quick.weight >= 0.97 * exact.weight

@@ -132,7 +132,9 @@ async def test_withdraw_after_release_takes_it_off_lists_and_erases_the_words(
     number = 1 if released(bot)[0] == "Soon withdrawn?" else 2
     assert f"Released as Q{number}" in await bot.say("bob", f"/cop ask status {code}")
     out = await bot.say("bob", f"/cop ask withdraw {code}")
-    assert f"Q{number}" in out and "cannot be recalled" in out
+    assert f"Q{number}" in out and "removed from the channel" in out
+    assert [k.rsplit(":", 1)[1] for k in bot.chat.deletes()] == [str(number)]
+    assert "Soon withdrawn?" not in "\n".join(bot.chat.current())
     listed = await bot.say("carol", "/cop questions all")
     assert "Soon withdrawn?" not in listed and "Stays?" in listed
     again = await bot.run("bob", f"/cop ask withdraw {code}")

@@ -10,7 +10,16 @@ import discord
 
 from adapters.discord.render import PLAIN_TEXT, RENDERER, DiscordRenderer, allowed, clip
 from bot.ports import Delivery
-from bot.replies import ChannelPost, DirectMessage, GroupMessage, Outgoing, Place, Reply
+from bot.replies import (
+    ChannelPost,
+    DeletePost,
+    DirectMessage,
+    EditPost,
+    GroupMessage,
+    Outgoing,
+    Place,
+    Reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +39,19 @@ class DiscordChat:
         try:
             if isinstance(message, ChannelPost):
                 channel = self._channel(message.place.channel, message.place.workspace)
-                await self._send(channel, message.reply, message.mentions, about=None)
-                return Delivery(ok=True)
+                sent = await self._send(channel, message.reply, message.mentions, about=None)
+                ref = f"{sent.channel.id}:{sent.id}" if sent is not None else None
+                return Delivery(ok=True, ref=ref)
             if isinstance(message, DirectMessage):
                 return await self._dm(message.place, message.user_id, message.reply)
+            if isinstance(message, EditPost):
+                return await self._edit(message)
+            if isinstance(message, DeletePost):
+                target = self._partial(message.ref, message.place)
+                if target is None:
+                    return Delivery(ok=False, reason="not_found")
+                await target.delete()
+                return Delivery(ok=True)
             return await self._group(message)
         except discord.NotFound:
             log.warning("Discord did not find where to send a %s", type(message).__name__)
@@ -54,10 +72,36 @@ class DiscordChat:
         reply: Reply,
         mentions: Sequence[str],
         about: Place | None,
-    ) -> None:
+    ) -> discord.Message | None:
+        """Send every part of ``reply``; returns the first message sent."""
+        first: discord.Message | None = None
         for part in self.renderer.messages(reply, about):
             kwargs: Any = part.send_kwargs(allowed(mentions))
-            await channel.send(**kwargs)
+            sent = await channel.send(**kwargs)
+            first = first or sent
+        return first
+
+    def _partial(self, ref: str | None, place: Place) -> discord.PartialMessage | None:
+        """The message a ref (``"<channel id>:<message id>"``) names, without fetching it."""
+        channel_id, _, message_id = (ref or "").partition(":")
+        if not channel_id.isdigit() or not message_id.isdigit():
+            return None
+        return self._channel(channel_id, place.workspace).get_partial_message(int(message_id))
+
+    async def _edit(self, message: EditPost) -> Delivery:
+        """Replace the message (a reply longer than one message keeps only its first part)."""
+        target = self._partial(message.ref, message.place)
+        if target is None:
+            return Delivery(ok=False, reason="not_found")
+        part = self.renderer.messages(message.reply, None)[0]
+        kwargs: Any = {
+            "content": part.content or None,
+            "embed": part.embed,
+            "view": part.view,
+            "allowed_mentions": allowed(()),
+        }
+        await target.edit(**kwargs)
+        return Delivery(ok=True)
 
     async def _dm(self, place: Place, user_id: str, reply: Reply) -> Delivery:
         try:

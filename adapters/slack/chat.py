@@ -23,7 +23,16 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import SlackMessage, reply_messages
 from bot.ports import Delivery
-from bot.replies import ChannelPost, DirectMessage, GroupMessage, Outgoing, Place, Reply
+from bot.replies import (
+    ChannelPost,
+    DeletePost,
+    DirectMessage,
+    EditPost,
+    GroupMessage,
+    Outgoing,
+    Place,
+    Reply,
+)
 from bot.text import Msg
 
 log = logging.getLogger(__name__)
@@ -32,6 +41,8 @@ DEFAULT_API_URL = "https://slack.com/api/"
 MPIM_MAX_USERS = 8  # conversations.open takes at most 8 users for a group DM
 # Errors meaning "this member cannot get a DM from the app"; the core stops trying.
 DM_CLOSED = {"cannot_dm_bot", "user_disabled", "messages_tab_disabled", "user_not_visible"}
+# Errors meaning "the message to update or delete is gone"; the core forgets it.
+MESSAGE_GONE = {"message_not_found", "channel_not_found", "cant_update_message"}
 
 
 def retry_handlers() -> list[Any]:
@@ -76,7 +87,7 @@ class SlackChat:
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """Call ``method``; raise SlackError (after logging the method) on any failure."""
         try:
-            if method in ("chat.postMessage", "chat.postEphemeral", "views.open"):
+            if method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "views.open"):
                 response = await self.client.api_call(method, json=kwargs)
             else:
                 response = await self.client.api_call(method, params=kwargs)
@@ -89,9 +100,31 @@ class SlackChat:
             log.warning("Slack %s failed: %s", method, type(err).__name__)
             raise SlackError(method, type(err).__name__) from None
 
-    async def post(self, channel: str, messages: list[SlackMessage]) -> None:
+    async def post(self, channel: str, messages: list[SlackMessage]) -> str | None:
+        """Post ``messages``; returns the first one's reference, ``"<channel>:<ts>"``."""
+        ref: str | None = None
         for message in messages:
-            await self.call("chat.postMessage", channel=channel, **message.as_args())
+            data = await self.call("chat.postMessage", channel=channel, **message.as_args())
+            if ref is None and data.get("ts"):
+                ref = f"{data.get('channel') or channel}:{data['ts']}"
+        return ref
+
+    @staticmethod
+    def _split_ref(ref: str | None) -> tuple[str, str]:
+        channel, _, ts = (ref or "").partition(":")
+        if not channel or not ts:
+            raise SlackError("ref", "message_not_found")
+        return channel, ts
+
+    async def update(self, ref: str | None, reply: Reply) -> None:
+        """Replace a posted message (a reply longer than one message keeps only its first)."""
+        channel, ts = self._split_ref(ref)
+        first = reply_messages(reply)[0]
+        await self.call("chat.update", channel=channel, ts=ts, **first.as_args())
+
+    async def delete(self, ref: str | None) -> None:
+        channel, ts = self._split_ref(ref)
+        await self.call("chat.delete", channel=channel, ts=ts)
 
     async def ephemeral(self, channel: str, user: str, messages: list[SlackMessage]) -> None:
         for message in messages:
@@ -122,14 +155,21 @@ class SlackChat:
     async def send(self, message: Outgoing) -> Delivery:
         try:
             if isinstance(message, ChannelPost):
-                await self.post(message.place.channel, reply_messages(message.reply))
+                ref = await self.post(message.place.channel, reply_messages(message.reply))
+                return Delivery(ok=True, ref=ref)
             elif isinstance(message, DirectMessage):
                 await self._dm((message.user_id,), message.place, message.reply)
             elif isinstance(message, GroupMessage):
                 await self._group(message)
+            elif isinstance(message, EditPost):
+                await self.update(message.ref, message.reply)
+            elif isinstance(message, DeletePost):
+                await self.delete(message.ref)
         except SlackError as err:
             if isinstance(message, DirectMessage) and err.error in DM_CLOSED:
                 return Delivery(ok=False, reason="dm_closed")
+            if isinstance(message, EditPost | DeletePost) and err.error in MESSAGE_GONE:
+                return Delivery(ok=False, reason="not_found")
             await self.report(err)
             return Delivery(ok=False, reason=err.error)
         return Delivery(ok=True)

@@ -112,14 +112,8 @@ async def schedule(ctx: Context) -> Reply:
         svc.schedule_jobs(ctx, first)
         await ctx.core.emit("meeting.scheduled", ctx, meeting_id=first.id)
         reply_key = "meetings.scheduled"
-    ctx.post(
-        svc.channel(
-            "meetings.announced",
-            svc.meeting_card(ctx, first),
-            title=first.title,
-            when=svc.moment(ctx, first.starts_at),
-        )
-    )
+    # Tracked: RSVPs, moves, host changes and cancellation update this card in place.
+    ctx.post(svc.announcement(ctx, first), track=svc.announcement_key(first.id))
     return ctx.reply(
         reply_key,
         id=first.id,
@@ -184,6 +178,7 @@ async def move(ctx: Context) -> Reply:
         "when": svc.moment(ctx, at),
     }
     ctx.post(svc.channel("meetings.moved_post", svc.meeting_card(ctx, meeting), **data))
+    svc.refresh_announcement(ctx, meeting.id)
     svc.notify_rsvped(ctx, meeting, Reply(Msg("meetings.moved_dm", data)))
     await ctx.core.emit("meeting.moved", ctx, meeting_id=meeting.id)
     return Reply(Msg("meetings.moved", data))
@@ -218,6 +213,7 @@ async def cancel(ctx: Context) -> Reply:
     for target in targets:
         repository.update(target.id, status=CANCELLED)
         svc.cancel_jobs(ctx, target)
+        svc.refresh_announcement(ctx, target.id)
         data: dict[str, Value] = {"title": target.title, "when": svc.moment(ctx, target.starts_at)}
         svc.notify_rsvped(ctx, target, Reply(Msg("meetings.cancelled_dm", data)))
         await ctx.core.emit("meeting.cancelled", ctx, meeting_id=target.id)
@@ -255,6 +251,7 @@ async def rsvp(ctx: Context) -> Reply:
         raise CommandError("meetings.rsvp_closed", id=meeting.id, title=meeting.title)
     answer: str = ctx.args["answer"]
     svc.meetings(ctx).set_rsvp(meeting.id, ctx.me.id, answer, ctx.now())
+    svc.refresh_announcement(ctx, meeting.id)  # "Coming: …" on the channel card
     return ctx.reply(
         f"meetings.rsvp_{answer}",
         title=meeting.title,

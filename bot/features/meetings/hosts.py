@@ -56,6 +56,7 @@ async def away(ctx: Context) -> Reply:
             passed=(*meeting.passed, ctx.me.id),
         )
         handed.append(meeting.title)
+        svc.refresh_announcement(ctx, meeting.id)
         if not ctx.uow.jobs.pending(svc.job_key(meeting.id, "host"), ctx.c.id):
             svc.assign_and_ask(ctx, svc.load(ctx, meeting.id))
     return ctx.reply("meetings.host_away", until=until.isoformat(), count=len(handed))
@@ -109,6 +110,7 @@ async def confirm(ctx: Context) -> Reply:
     if meeting.host_confirmed:
         return ctx.reply("meetings.host_already_confirmed", title=meeting.title)
     svc.meetings(ctx).update(meeting.id, host_confirmed=True)
+    svc.refresh_announcement(ctx, meeting.id)
     ctx.uow.jobs.cancel(svc.job_key(meeting.id, "host"), ctx.c.id)
     when = svc.moment(ctx, meeting.starts_at)
     ctx.post(
@@ -135,6 +137,7 @@ async def pass_(ctx: Context) -> Reply:
         passed=(*meeting.passed, ctx.me.id),
     )
     ctx.uow.jobs.cancel(svc.job_key(meeting.id, "host"), ctx.c.id)
+    svc.refresh_announcement(ctx, meeting.id)
     nxt = svc.assign_and_ask(ctx, svc.load(ctx, meeting.id))
     if nxt is None:
         return ctx.reply("meetings.host_passed_nobody", title=meeting.title)

@@ -398,6 +398,7 @@ def assign_and_ask(scope: Scope, meeting: Meeting) -> Member | None:
             return None
         repository.update(meeting.id, host_member_id=host.id, host_confirmed=False)
         repository.mark_assigned(host.id, scope.now())
+        refresh_announcement(scope, meeting.id)
     ask_host(scope, meeting, host)
     return host
 
@@ -413,3 +414,32 @@ def notify_rsvped(scope: Scope, meeting: Meeting, reply: Reply) -> None:
 
 def channel(reply_key: str, card: Card | None = None, **data: Value) -> Reply:
     return Reply(Msg(reply_key, data), card=card, visibility=Visibility.CHANNEL)
+
+
+# ---------------------------------------------------------------- the announcement post
+
+
+def announcement_key(meeting_id: int) -> str:
+    """The tracking key of a meeting's announcement post in the channel."""
+    return f"meeting:{meeting_id}:announcement"
+
+
+def announcement(scope: Scope, meeting: Meeting) -> Reply:
+    return channel(
+        "meetings.announced",
+        meeting_card(scope, meeting),
+        title=meeting.title,
+        when=moment(scope, meeting.starts_at),
+    )
+
+
+def refresh_announcement(scope: Scope, meeting_id: int) -> None:
+    """Update the announcement card (RSVP counts, time, host, cancellation) after commit.
+
+    Under the Chatham House rule the card shows counts only, as when it was posted. A
+    meeting that was never announced (a series' later occurrence) has no post: nothing
+    is sent."""
+    meeting = meetings(scope).get(meeting_id)
+    if meeting is None or meeting.community_id != scope.c.id:
+        return
+    scope.outbox.edit(scope.c.place, announcement_key(meeting.id), announcement(scope, meeting))

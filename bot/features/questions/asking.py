@@ -27,6 +27,7 @@ from bot.features.questions.records import (
     WAITING,
     WITHDRAWN,
     Question,
+    post_key,
     repo,
 )
 from bot.features.questions.timing import next_slot, release_times, slot_at_or_after
@@ -213,6 +214,9 @@ async def ask_withdraw(ctx: Context) -> Reply:
         return ctx.reply("questions.already_gone")
     repo(ctx.uow).erase(question.id, WITHDRAWN)
     if question.number is not None and question.status in (OPEN, ANSWERED):
+        community = ctx.uow.communities.by_id(question.community_id)
+        if community is not None:  # the code may be used anywhere: remove the post there
+            ctx.outbox.delete(community.place, post_key(community.id, question.number))
         return ctx.reply("questions.withdrawn_released", number=question.number)
     return ctx.reply("questions.withdrawn")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,8 +24,10 @@ from bot.features.questions.records import (
     REJECTED,
     REVIEW,
     Question,
+    post_key,
     repo,
 )
+from bot.features.questions.release import question_post
 from bot.ports import Community, Member, UnitOfWork
 from bot.registry import agenda_slot, command, forget, on
 from bot.replies import Card, Reply, Visibility
@@ -101,7 +104,10 @@ async def upvote(ctx: Context) -> Reply:
     if not repo(ctx.uow).add_vote(q.id, key.epoch, token(key, ctx.actor.user_id)):
         raise CommandError("questions.already_upvoted", number=q.number or 0)
     now_votes = q.votes + 1
-    return ctx.reply("questions.upvoted", number=q.number or 0, votes=now_votes)
+    number = q.number or 0
+    # The channel post's "+1 (n)" button shows the new count (edited after commit).
+    ctx.edit_post(post_key(ctx.c.id, number), question_post(replace(q, votes=now_votes), number))
+    return ctx.reply("questions.upvoted", number=number, votes=now_votes)
 
 
 @command(
@@ -181,6 +187,7 @@ async def hide(ctx: Context) -> Reply:
     number = int(ctx.args["number"])
     q = _released(ctx, number)
     repo(ctx.uow).erase(q.id, HIDDEN)
+    ctx.delete_post(post_key(ctx.c.id, number))  # the question's own post leaves the channel
     ctx.post(Reply(Msg("questions.hidden_post", {"number": number}), visibility=Visibility.CHANNEL))
     return ctx.reply("questions.hidden", number=number)
 

@@ -27,6 +27,11 @@ RELEASED = (OPEN, ANSWERED)
 UNRELEASED = (WAITING, REVIEW, APPROVED)
 
 
+def post_key(community_id: int, number: int) -> str:
+    """The tracking key of Q{number}'s channel post (a number, never an author)."""
+    return f"question:{community_id}:{number}"
+
+
 @dataclass(frozen=True)
 class Question:
     id: int  # random, so row ids do not reveal the order questions arrived in

@@ -14,6 +14,7 @@ from bot.features.questions.records import (
     REVIEW,
     WAITING,
     Question,
+    post_key,
     repo,
 )
 from bot.features.questions.timing import next_slot, release_times
@@ -44,10 +45,15 @@ def question_card(q: Question, number: int) -> Card:
     )
 
 
+def question_post(q: Question, number: int) -> Reply:
+    """Q{number}'s channel post; re-rendered (vote count) when the post is edited."""
+    return Reply(Msg("questions.released_post", {"number": number}), card=question_card(q, number))
+
+
 def release_batch(
     uow: UnitOfWork, community: Community, batch_time: datetime, now: datetime
-) -> list[Reply]:
-    """Release what is ready, if the batch rule allows; returns the channel posts."""
+) -> list[tuple[int, Reply]]:
+    """Release what is ready, if the batch rule allows; returns (number, post) pairs."""
     settings = Settings(uow.communities.settings(community.id))
     moderated = settings.raw("questions_moderation") == "on"
     ready_statuses = (APPROVED,) if moderated else (WAITING, REVIEW, APPROVED)
@@ -59,13 +65,11 @@ def release_batch(
         return []
     _RANDOM.shuffle(ready)  # never arrival order
     number = questions.max_number(community.id)
-    posts: list[Reply] = []
+    posts: list[tuple[int, Reply]] = []
     for q in ready:
         number += 1
         questions.release(q.id, number, batch_time)
-        posts.append(
-            Reply(Msg("questions.released_post", {"number": number}), card=question_card(q, number))
-        )
+        posts.append((number, question_post(q, number)))
     return posts
 
 
@@ -118,8 +122,9 @@ def start_review(uow: UnitOfWork, community: Community) -> list[tuple[Member, Re
 async def release_job(jc: JobContext) -> None:
     community = jc.c
     now = jc.now()
-    for post in release_batch(jc.uow, community, jc.job.due_at, now):
-        jc.post(post)
+    for number, post in release_batch(jc.uow, community, jc.job.due_at, now):
+        # Tracked, so upvotes can update its count and hide / withdraw can remove it.
+        jc.post(post, track=post_key(community.id, number))
     for member, reply in start_review(jc.uow, community):
         jc.dm(member, reply)
     times = release_times(jc.settings)

@@ -23,7 +23,7 @@ from bot.features.resources.records import (
     repo,
 )
 from bot.ports import Community, Member, UnitOfWork
-from bot.replies import Button, Card, Field, Reply, Visibility
+from bot.replies import Button, Card, Field, Outbox, Reply, Visibility
 from bot.settings import Setting, Settings, register_setting
 from bot.text import Lines, Link, Moment, Msg
 
@@ -79,6 +79,8 @@ class Scope(Protocol):
     def c(self) -> Community: ...
     @property
     def settings(self) -> Settings: ...
+    @property
+    def outbox(self) -> Outbox: ...
     def now(self) -> datetime: ...
     def post(self, reply: Reply, mentions: tuple[str, ...] = ()) -> None: ...
     def dm(self, member: Member, reply: Reply) -> None: ...
@@ -166,6 +168,36 @@ def ballot_card(
         body=Msg("common.value", {"value": Lines(lines)}),
         buttons=buttons,
         footer=Msg("resources.ballot_footer", {"closes": when(c, ballot.closes_at)}),
+    )
+
+
+def ballot_key(ballot_id: int) -> str:
+    """The tracking key of a ballot's channel post (edited when the vote closes)."""
+    return f"resource:ballot:{ballot_id}"
+
+
+def post_ballot(scope: Scope, ballot: Ballot, m: MeetingInfo, items: Sequence[Resource]) -> None:
+    scope.outbox.post(
+        scope.c.place,
+        Reply(
+            Msg("resources.vote_opened", {"meeting": meeting_msg(scope.c, m)}),
+            card=ballot_card(scope.c, ballot, m, items),
+            visibility=Visibility.CHANNEL,
+        ),
+        track=ballot_key(ballot.id),
+    )
+
+
+def closed_ballot(c: Community, m: MeetingInfo, lines: tuple[Msg, ...], footer: Msg) -> Reply:
+    """The ballot post once the vote is over: results (or candidates), no buttons."""
+    return Reply(
+        Msg("resources.ballot_closed_post", {"meeting": meeting_msg(c, m)}),
+        card=Card(
+            title=Msg("resources.ballot_title", {"meeting": meeting_msg(c, m)}),
+            body=Msg("common.value", {"value": Lines(lines)}),
+            footer=footer,
+        ),
+        visibility=Visibility.CHANNEL,
     )
 
 
@@ -289,13 +321,7 @@ def open_vote(scope: Scope, meeting_id: int) -> None:
         status = OPEN if items else WAITING
         ballot = store.add_ballot(c.id, m.id, now, closes, status, tuple(r.id for r in items))
         if items:
-            scope.post(
-                Reply(
-                    Msg("resources.vote_opened", {"meeting": meeting_msg(c, m)}),
-                    card=ballot_card(c, ballot, m, items),
-                    visibility=Visibility.CHANNEL,
-                )
-            )
+            post_ballot(scope, ballot, m, items)
         else:
             scope.post(_ask_for_suggestions(c, m, closes))
         return
@@ -334,13 +360,7 @@ def open_waiting_ballot(scope: Scope, r: Resource) -> bool:
             continue
         store.update_ballot(ballot.id, status=OPEN, candidates=(r.id,))
         opened = store.ballot_for(c.id, m.id) or ballot
-        scope.post(
-            Reply(
-                Msg("resources.vote_opened", {"meeting": meeting_msg(c, m)}),
-                card=ballot_card(c, opened, m, [r]),
-                visibility=Visibility.CHANNEL,
-            )
-        )
+        post_ballot(scope, opened, m, [r])
         return True
     return False
 
@@ -368,6 +388,12 @@ def close_vote(scope: Scope, meeting_id: int) -> None:
             for r in ordered
         )
         key = "resources.vote_closed_results" if best else "resources.vote_closed_no_votes"
+        if m is not None:  # the ballot post shows the counts now, without vote buttons
+            footer = Msg(
+                "resources.ballot_closed_footer",
+                {"closed": when(c, now), "voters": store.voters(ballot.id)},
+            )
+            scope.outbox.edit(c.place, ballot_key(ballot.id), closed_ballot(c, m, lines, footer))
         scope.post(
             Reply(
                 Msg(
@@ -402,6 +428,16 @@ def cancel_meeting(scope: Scope, meeting_id: int) -> None:
         store.update_ballot(ballot.id, status="cancelled", closed_at=now)
         if ballot.status == OPEN:
             scope.post(Reply(Msg("resources.vote_cancelled"), visibility=Visibility.CHANNEL))
+            m = get_meeting(scope.uow, c.id, meeting_id)
+            if m is not None:
+                lines = tuple(
+                    Msg("resources.ballot_line", {"id": r.id, "link": link(r), "why": why_part(r)})
+                    for r in ballot_resources(scope.uow, c, ballot)
+                )
+                footer = Msg("resources.ballot_cancelled_footer")
+                scope.outbox.edit(
+                    c.place, ballot_key(ballot.id), closed_ballot(c, m, lines, footer)
+                )
     picked = store.picked_for(c.id, meeting_id)
     if picked is not None:
         store.unpick(picked.id)
