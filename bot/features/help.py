@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import Arg, Kind, Role
+from bot.commands import Arg, CommandSpec, Kind, Role
 from bot.context import Context
 from bot.registry import REGISTRY, command
 from bot.replies import Reply
@@ -24,6 +24,8 @@ def _line(spec_name: str) -> Msg:
 async def help_(ctx: Context) -> Reply:
     topic = str(ctx.args.get("topic", "")).strip().lower().removeprefix("/cop").strip()
     specs = REGISTRY.specs()
+    if topic == "all":
+        return ctx.reply("help.everything", lines=Lines(tuple(_line(s.name) for s in specs)))
     if topic:
         chosen = [s for s in specs if s.name == topic or s.path[0] == topic.split()[0]]
         if not chosen:
@@ -34,5 +36,24 @@ async def help_(ctx: Context) -> Reply:
     return ctx.reply(key, lines=_overview(specs))
 
 
-def _overview(specs: list) -> Lines:  # type: ignore[type-arg]
-    return Lines(tuple(_line(s.name) for s in specs))
+def _overview(specs: list[CommandSpec]) -> Lines:
+    """One line per single command, one per group naming its actions: short enough to read."""
+    groups: dict[str, list[CommandSpec]] = {}
+    for spec in specs:
+        groups.setdefault(spec.path[0], []).append(spec)
+    lines: list[Msg] = []
+    for name, members in groups.items():
+        if len(members) == 1 and len(members[0].path) == 1:
+            lines.append(Msg("help.command_line", {"name": name, "help": Msg(members[0].help)}))
+            continue
+        bare = next((s for s in members if len(s.path) == 1), None)
+        actions = " · ".join(" ".join(s.path[1:]) for s in members if s is not bare)
+        if bare is None:
+            lines.append(Msg("help.group_line", {"name": name, "actions": actions}))
+        else:
+            lines.append(
+                Msg.of(
+                    "help.group_line_with_command", name=name, help=Msg(bare.help), actions=actions
+                )
+            )
+    return Lines(tuple(lines))
