@@ -47,13 +47,18 @@ def _overview(specs: list[CommandSpec]) -> Lines:
             lines.append(Msg("help.command_line", {"name": name, "help": Msg(members[0].help)}))
             continue
         bare = next((s for s in members if len(s.path) == 1), None)
-        actions = " · ".join(" ".join(s.path[1:]) for s in members if s is not bare)
         if bare is None:
+            actions = " · ".join(" ".join(s.path[1:]) for s in members)
             lines.append(Msg("help.group_line", {"name": name, "actions": actions}))
-        else:
-            lines.append(
-                Msg.of(
-                    "help.group_line_with_command", name=name, help=Msg(bare.help), actions=actions
-                )
+            continue
+        # Spelled out in full: on Discord these siblings have names of their own.
+        others = tuple(Msg.of("help.command_ref", command=s.name) for s in members if s is not bare)
+        lines.append(
+            Msg.of(
+                "help.group_line_with_command",
+                name=name,
+                help=Msg(bare.help),
+                commands=Lines(others, sep=" · "),
             )
+        )
     return Lines(tuple(lines))
