@@ -79,9 +79,24 @@ async def start_ticker(app: App, interval: float | None = None) -> AsyncIOSchedu
     return ticker
 
 
+# Libraries that log whole payloads at DEBUG: discord.py's gateway logs every event (an
+# interaction names its member beside the options typed, e.g. an anonymous question) and
+# its HTTP client logs request bodies; Bolt and the Slack SDK log request bodies.
+PAYLOAD_LOGGERS = ("discord", "slack_bolt", "slack_sdk")
+
+
+def quiet_payload_loggers() -> None:
+    """Keep the payload-logging libraries at INFO or above whatever the root level is."""
+    for name in PAYLOAD_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # unset (inherits) or DEBUG
+            logger.setLevel(logging.INFO)
+
+
 def configure_logging() -> None:
     level = os.environ.get("COPBOT_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    quiet_payload_loggers()

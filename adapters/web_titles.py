@@ -44,10 +44,31 @@ class RefusedAddress(Exception):
     """The URL leads somewhere the bot must not go (private network, bad scheme)."""
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64, compatible)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address
+    if any(ip in net for net in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(ip: IPAddress, allow_loopback: bool = False) -> bool:
-    """Public unicast addresses only (loopback too when explicitly allowed, for tests)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """Public unicast addresses only (loopback too when explicitly allowed, for tests).
+
+    An IPv6 address that carries an IPv4 one (``::ffff:10.0.0.1``, ``2002:7f00:1::``,
+    ``64:ff9b::a9fe:a9fe``) is judged by the IPv4 address it leads to.
+    """
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := embedded_ipv4(ip)) is not None:
+        ip = inner
     if ip.is_loopback:
         return allow_loopback
     if ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_multicast:

@@ -351,7 +351,7 @@ class Registry:
 
         Events: ``meeting.scheduled``, ``meeting.moved``, ``meeting.cancelled``,
         ``meeting.host_confirmed``, ``meeting.notes`` (payload ``meeting_id``, plus
-        ``member_id`` for host_confirmed).
+        ``member_id`` for host_confirmed and ``notes``, the summary text, for notes).
         """
 
         def register(handler: EventHandler) -> EventHandler:

@@ -144,7 +144,11 @@ class Core:
             community = self._community(uow, inv)
             if community is None and spec.role is not Role.ANYONE:
                 raise CommandError("common.not_set_up")
-            member = self._member(uow, community, inv.actor) if community else None
+            member = (
+                self._member(uow, community, inv.actor, write=not spec.sensitive)
+                if community
+                else None
+            )
             if spec.role is Role.FACILITATOR and not (member and member.is_facilitator):
                 raise CommandError("common.facilitators_only", command=spec.name)
             args = dict(parsed.values)
@@ -201,8 +205,15 @@ class Core:
             return None
         return uow.communities.get(inv.place)
 
-    def _member(self, uow: UnitOfWork, community: Community, actor: Actor) -> Member:
+    def _member(
+        self, uow: UnitOfWork, community: Community, actor: Actor, write: bool = True
+    ) -> Member | None:
         member = uow.members.get(community.id, actor.user_id)
+        if not write:
+            # A sensitive command (an anonymous question, an upvote) writes nothing about
+            # who ran it: a member row added or renamed in the same transaction as a
+            # question would link the two (its joined_at; PostgreSQL's xmin).
+            return member
         if member is None:
             return uow.members.add(community.id, actor.user_id, actor.name, self.clock.now())
         if actor.name and member.display_name != actor.name and actor.name != actor.user_id:

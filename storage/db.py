@@ -33,7 +33,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     resolved = database_url(url)
     if make_url(resolved).get_backend_name() == "sqlite":
         engine = create_engine(
-            resolved, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs
+            resolved,
+            connect_args={"check_same_thread": False, "timeout": 15},
+            hide_parameters=True,  # errors must not log values: they may be anonymous text
+            **kwargs,
         )
 
         @event.listens_for(engine, "connect")
@@ -47,7 +50,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(resolved, pool_pre_ping=True, **kwargs)
+    return create_engine(resolved, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -1,7 +1,8 @@
 """Rapid pairing tables and repository (records live in bot/features/pairing/records.py).
 
 Forget-me: every row naming a member (opt-in, exclusions either way, group membership,
-live participation) goes with the member through ``member_fk`` (ON DELETE CASCADE).
+live participation) goes with the member through ``member_fk`` (ON DELETE CASCADE); the
+live session's ``started_by`` (a plain number) is cleared by ``forget_member``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint, func
-from sqlmodel import Field, Session, SQLModel, col, delete, select
+from sqlmodel import Field, Session, SQLModel, col, delete, select, update
 
 from bot.features.pairing.records import Group, LiveSession, OptIn, Round, Schedule
 from storage.convert import to_record
@@ -383,6 +384,13 @@ class SqlPairingRepo:
             (PairingLiveMemberRow, PairingLiveMemberRow.member_id),
         ):
             self.s.exec(delete(table).where(col(column) == member_id))
+        # Who started a live session is a plain number: clear it, so no later member who
+        # happens to get the same id could steer an old session.
+        self.s.exec(
+            update(PairingLiveRow)
+            .where(col(PairingLiveRow.started_by) == member_id)
+            .values(started_by=None)
+        )
         self.s.flush()
         return int(groups), opted, int(exclusions)
 

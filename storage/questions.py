@@ -147,15 +147,6 @@ class SqlQuestionRepo:
             self.s.exec(delete(table).where(col(table.community_id) == community_id))
         self.s.flush()
 
-    def forget_token(self, community_id: int, token: str) -> None:
-        for table in (QuestionQuotaRow, QuestionBlockRow, QuestionBlockableRow, QuestionVoteRow):
-            self.s.exec(
-                delete(table).where(
-                    col(table.community_id) == community_id, col(table.token) == token
-                )
-            )
-        self.s.flush()
-
     def asked_today(self, community_id: int, token: str, day: str) -> int:
         row = self.s.get(QuestionQuotaRow, (community_id, token, day))
         return row.count if row else 0

@@ -332,6 +332,7 @@ class Recorder:
         self.calls: list[Call] = []
         self.closed_dms: set[int] = set()
         self.thread_refused = False
+        self.thread_member_refused: set[int] = set()  # users who cannot join a thread
         self.meant_mentions: set[int] = set()  # users a test expects the bot to ping
 
     def _record(self, call: Call) -> Any:
@@ -426,6 +427,12 @@ class Recorder:
             return thread_payload(
                 snowflake(), int(call.path.split("/")[2]), j.get("name", "thread")
             )
+        if t == THREAD_MEMBER and m == "PUT":
+            if int(call.path.rsplit("/", 1)[1]) in self.thread_member_refused:
+                raise discord.NotFound(
+                    _fake_response(404), {"code": 10007, "message": "Unknown Member"}
+                )
+            return None
         if t == "/channels/{channel_id}" and m == "GET":
             return text_channel_payload(int(call.path.split("/")[2]))
         if t in (GUILD_COMMANDS, "/applications/{application_id}/commands") and m == "PUT":

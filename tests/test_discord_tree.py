@@ -41,14 +41,13 @@ def _leaves(root: dict[str, Any]) -> dict[tuple[str, ...], dict[str, Any]]:
 
 
 def _discord_path(spec: CommandSpec, registry: Registry) -> tuple[str, ...]:
-    """The naming rule, restated independently of the adapter."""
-    if len(spec.path) > 2:
-        return (spec.path[0], "-".join(spec.path[1:]))
-    if len(spec.path) == 1 and any(
-        len(s.path) > 1 and s.path[0] == spec.path[0] for s in registry.specs()
-    ):
-        return (spec.path[0], "new" if spec.form else "show")
-    return spec.path
+    """The naming rule, restated independently of the adapter (with /cop not full)."""
+    bare = {s.path[0] for s in registry.specs() if len(s.path) == 1}
+    if len(spec.path) == 1:
+        return spec.path
+    if spec.path[0] in bare:  # the group's bare command keeps the name; the rest flatten
+        return ("-".join(spec.path),)
+    return (spec.path[0], "-".join(spec.path[1:]))
 
 
 def test_every_registered_command_is_in_the_tree_with_its_options() -> None:
@@ -130,19 +129,75 @@ def _registry(*specs: tuple[str, tuple[Arg, ...]], form: tuple[str, ...] = ()) -
     return reg
 
 
-def test_a_bare_group_command_becomes_show_or_new_and_long_paths_fold() -> None:
+def test_the_commands_the_issues_name_keep_their_exact_names_on_discord() -> None:
+    """`/cop ask` (the form), `/cop questions [open|answered|all]`, `/cop pairing live start`."""
+    plan = plan_tree(load_registry())
+    paths = {c.spec.name: c.path for c in plan.commands}
+    assert paths["ask"] == ("ask",) and plan.by_path()[("ask",)].spec.form
+    assert paths["questions"] == ("questions",)
+    which = plan.by_path()[("questions",)].options[0]
+    assert which.choices == ("open", "answered", "all")
+    assert paths["ask withdraw"] == ("ask-withdraw",)
+    assert paths["questions answer"] == ("questions-answer",)
+    assert paths["pairing live start"] == ("pairing", "live-start")
+    assert paths["meeting schedule"] == ("meeting", "schedule")
+
+
+def test_the_real_registry_fits_under_cop_without_nesting_a_bare_command() -> None:
+    """Fails loudly when a new group would push /cop past Discord's 25 entries: then the
+    largest flattened group is nested again and `/cop questions` would stop being exact."""
+    registry = load_registry()
+    plan = plan_tree(registry)
+    bare_groups = {
+        s.path[0]
+        for s in registry.specs()
+        if len(s.path) == 1
+        and any(t.path[0] == s.path[0] and len(t.path) > 1 for t in registry.specs())
+    }
+    assert plan.flattened == bare_groups
+    top = {c.path[0] for c in plan.commands}
+    assert len(top) <= 25, f"/cop has {len(top)} entries; Discord allows 25"
+
+
+def test_a_bare_group_command_keeps_its_name_and_long_paths_fold() -> None:
     reg = _registry(
         ("meeting", ()),
         ("meeting list", ()),
         ("meeting agenda add", (Arg("item", required=True),)),
         ("ask", (Arg("question"),)),
         ("ask status", ()),
+        ("pairing live start", ()),
     )
     plan = plan_tree(reg)
     paths = {c.spec.name: c.path for c in plan.commands}
-    assert paths["meeting"] == ("meeting", "show")
-    assert paths["meeting agenda add"] == ("meeting", "agenda-add")
-    assert paths["meeting list"] == ("meeting", "list")
+    assert paths["meeting"] == ("meeting",) and paths["ask"] == ("ask",)
+    assert paths["meeting agenda add"] == ("meeting-agenda-add",)
+    assert paths["meeting list"] == ("meeting-list",)
+    assert paths["ask status"] == ("ask-status",)
+    assert paths["pairing live start"] == ("pairing", "live-start")
+
+
+def test_when_cop_is_full_the_largest_flattened_group_is_nested_again() -> None:
+    singles = [(f"c{i}", ()) for i in range(20)]
+    reg = _registry(
+        *singles,
+        ("ask", ()),
+        ("ask status", ()),
+        ("big", ()),
+        *((f"big a{i}", ()) for i in range(6)),
+    )
+    plan = plan_tree(reg)  # flattened: 20 + 2 + 7 = 29 entries; nesting `big` gives 22
+    paths = {c.spec.name: c.path for c in plan.commands}
+    assert plan.flattened == {"ask"}
+    assert paths["big"] == ("big", "show") and paths["big a1"] == ("big", "a1")
+    assert paths["ask"] == ("ask",) and paths["ask status"] == ("ask-status",)
+    with pytest.raises(TreeError, match="26 subcommands"):
+        plan_tree(_registry(*((f"c{i}", ()) for i in range(26))))
+
+
+def test_a_flattened_name_that_collides_fails_loudly() -> None:
+    with pytest.raises(TreeError):
+        plan_tree(_registry(("ask", ()), ("ask status", ()), ("ask-status", ())))
 
 
 def test_more_than_25_arguments_spill_into_a_key_value_option() -> None:

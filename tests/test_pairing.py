@@ -228,3 +228,111 @@ async def test_live_start_for_a_meeting_takes_its_yes_rsvps_and_its_host(bot: Ha
     round_one = next(t for t in bot.chat.channel() if "Round 1 of 1" in t)
     assert all(n in round_one for n in ("bob", "carol", "dan", "erin"))
     assert "no meeting 99" in await bot.say("alice", "/cop pairing live start meeting=99")
+
+
+async def test_intro_suggests_a_time_inside_both_working_days_across_timezones(
+    bot: Harness,
+) -> None:
+    await bot.setup()
+    zones = {
+        "bob": "Europe/London",
+        "carol": "America/New_York",
+        "dan": "Australia/Sydney",
+        "erin": "America/Los_Angeles",
+        "frank": "Asia/Tokyo",
+        "gina": "Europe/London",
+    }
+    for name, tz in zones.items():
+        await bot.say(name, f"/cop profile timezone={tz}")
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=09:00")
+    for pair in (("bob", "carol"), ("dan", "erin"), ("frank", "gina")):
+        for name in pair:
+            await bot.say(name, "/cop pairing join")
+        await bot.advance("1w")
+        [(users, intro)] = [g for g in bot.chat.groups() if "You're matched" in g[1]]
+        bot.chat.clear()
+        assert set(users) == set(pair)
+        lines = intro.splitlines()
+        if pair == ("bob", "carol"):  # London 14:00 is New York 09:00: the overlap starts
+            assert "• bob: Tue 12 Jan 2027, 14:00 GMT (Europe/London)" in lines
+            assert "• carol: Tue 12 Jan 2027, 09:00 EST (America/New_York)" in lines
+        elif pair == ("dan", "erin"):  # Sydney's Tuesday morning is LA's Monday afternoon
+            assert "• dan: Tue 19 Jan 2027, 09:00 AEDT (Australia/Sydney)" in lines
+            assert "• erin: Mon 18 Jan 2027, 14:00 PST (America/Los_Angeles)" in lines
+        else:  # Tokyo's working day ends as London's begins
+            assert "don't overlap" in intro
+        for name in pair:
+            await bot.say(name, "/cop pairing leave")
+
+
+async def test_default_cooldown_over_twelve_rounds_of_nine_repeats_only_when_it_must(
+    bot: Harness,
+) -> None:
+    """9 members meet 6 new pairs a round: the default cooldown (6 rounds) cannot hold for
+    12 rounds. No repeats while avoidable, never last round's pair, and the preview says so."""
+    await community(bot)
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=09:00")
+    history: list[set[frozenset[str]]] = []
+    clean = noted = 0
+    for number in range(1, 13):
+        preview = await bot.say("alice", "/cop pairing preview")
+        assert f"Preview of round {number}" in preview
+        bot.chat.clear()
+        await bot.advance("1w")
+        groups = [set(u) for u, t in bot.chat.groups() if "You're matched" in t]
+        assert len(groups) == 4 and sorted(len(g) for g in groups) == [2, 2, 2, 3]
+        pairs = {frozenset((a, b)) for g in groups for a in g for b in g if a < b}
+        repeated = [p for p in pairs if any(p in earlier for earlier in history[-6:])]
+        if repeated:
+            assert "oldest repeats are allowed" in preview
+            assert f"{len(repeated)} pair(s) met within the last 6 rounds" in preview
+            assert history and not pairs & history[-1]  # never the last round's partners
+            noted += 1
+        else:
+            assert "repeats" not in preview
+            clean += 1
+        history.append(pairs)
+    assert clean >= 4 and noted >= 1
+    assert history[0] and all(len(h) == 6 for h in history)
+
+
+async def test_forget_me_during_a_live_session_drops_the_member_and_who_started_it(
+    bot: Harness,
+) -> None:
+    await community(bot, NINE[:5])
+    out = await bot.say(
+        "alice", '/cop meeting schedule when="next Tuesday 14:00" title=Club host=@bob'
+    )
+    assert bot.last and bot.last.ok, out
+    assert "started" in await bot.say("bob", "/cop pairing live start meeting=1 rounds=3")
+    for name in ("bob", "carol", "dan", "erin", "frank"):
+        await bot.press(name, "pairing live here")
+    await bot.advance("2m")
+    assert any("Round 1 of 3" in t for t in bot.chat.channel())
+    assert "deleted" in await bot.say("carol", "/cop forget-me")
+    assert "deleted" in await bot.say("bob", "/cop forget-me")
+    with bot.engine.connect() as conn:
+        assert conn.execute(text("SELECT started_by FROM pairing_live")).scalar() is None
+    bot.chat.clear()
+    await bot.advance("7m")
+    [switch] = [t for t in bot.chat.channel() if "Round 2 of 3" in t]
+    assert "carol" not in switch and "bob" not in switch
+    assert all(n in switch for n in ("dan", "erin", "frank"))
+    # A newcomer (who may reuse a freed id) cannot steer the session.
+    await bot.say("zed", "/cop profile level=new")
+    assert "Only facilitators" in await bot.say("zed", "/cop pairing live next")
+
+
+async def test_two_members_who_cannot_be_matched_skip_the_round_without_saying_why(
+    bot: Harness,
+) -> None:
+    await community(bot, NINE[:2])
+    await bot.say("bob", "/cop pairing exclude @carol")
+    preview = await bot.say("alice", "/cop pairing preview")
+    assert "no groups can be made from the 2 members" in preview
+    assert "at least 2" not in preview
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=10:00")
+    await bot.advance("2h")
+    assert any("no groups could be made" in t for t in bot.chat.dms("alice"))
+    said = "\n".join([*bot.chat.channel(), *bot.chat.dms("alice"), *bot.chat.dms("carol")])
+    assert "exclu" not in said.lower() and "bob" not in said

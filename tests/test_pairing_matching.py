@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
 
 from bot.features.pairing.matching import (
+    DEFAULT_COOLDOWN,
     MODES,
     Candidate,
     Graph,
@@ -180,3 +182,55 @@ def test_heuristic_is_close_to_the_exact_optimum() -> None:
     quick = match(members, history, (), Params(exact_limit=100))
     assert exact.exact and not quick.exact
     assert quick.weight >= 0.97 * exact.weight
+
+
+def _partitions(ids: tuple[int, ...]) -> list[list[tuple[int, ...]]]:
+    """Every way to seat an odd number of members in pairs and one trio."""
+
+    def pairings(rest: tuple[int, ...]) -> list[list[tuple[int, ...]]]:
+        if not rest:
+            return [[]]
+        first, others = rest[0], rest[1:]
+        return [
+            [(first, b), *tail]
+            for b in others
+            for tail in pairings(tuple(x for x in others if x != b))
+        ]
+
+    return [
+        [trio, *tail]
+        for trio in combinations(ids, 3)
+        for tail in pairings(tuple(x for x in ids if x not in trio))
+    ]
+
+
+def _repeat_cost(
+    groups: Sequence[tuple[int, ...]], last: dict[tuple[int, int], int], cooldown: int
+) -> int:
+    agos = [last[p] for p in pairs_of(tuple(groups)) if last.get(p, 99) <= cooldown]
+    return sum(2 ** (cooldown - ago) for ago in agos)
+
+
+def test_twelve_rounds_of_nine_with_the_default_cooldown_repeat_only_when_unavoidable() -> None:
+    """Cooldown 6 with 9 members cannot hold for 12 rounds (36 pairs, 6 new ones a round):
+    while a round without repeats exists the matcher finds one; after that it repeats
+    only the oldest pairs it must (the least costly seating, checked by brute force)."""
+    cooldown = DEFAULT_COOLDOWN
+    members = people(9)
+    seatings = _partitions(tuple(range(1, 10)))
+    made: list[tuple[int, int, int]] = []
+    repeated_rounds = 0
+    for r in range(1, 13):
+        last = {(a, b): r - k for a, b, k in made}  # the latest meeting wins
+
+        out = match(members, [Past(a, b, r - k) for a, b, k in made], (), Params(seed=r))
+        assert sorted(m for g in out.groups for m in g) == list(range(1, 10))
+        best = min(_repeat_cost(s, last, cooldown) for s in seatings)
+        assert _repeat_cost(out.groups, last, cooldown) == best, r
+        if best == 0:
+            assert not out.repeats, r
+        else:
+            repeated_rounds += 1
+            assert out.repeats and all(p.ago > 1 for p in out.repeats)  # never last round's
+        made += [(a, b, r) for a, b in pairs_of(out.groups)]
+    assert 0 < repeated_rounds < 12  # the early rounds were clean, the later ones could not be

@@ -342,7 +342,7 @@ async def test_meeting_notes_mark_discussed_questions_answered(club: Harness) ->
     assert "Q2" not in await bot.say("bob", "/cop questions open")
 
 
-async def test_forget_me_drops_this_windows_tokens_but_not_the_questions(club: Harness) -> None:
+async def test_forget_me_keeps_the_questions_and_says_when_the_tokens_go(club: Harness) -> None:
     bot = club
     bot.clock.set(at(4, 10))
     await ask(bot, "bob", "Still here after forget-me?")
@@ -350,10 +350,11 @@ async def test_forget_me_drops_this_windows_tokens_but_not_the_questions(club: H
     await bot.advance(at(5, 9, 1) - bot.clock.now())
     await bot.press("bob", "questions upvote 1")
     out = await bot.say("bob", "/cop forget-me")
-    assert "keyed tokens" in out
+    assert "keyed tokens" in out and "Mon 11 Jan 2027, 09:00" in out
+    assert "Still here after forget-me?" in await bot.say("dave", "/cop questions")
+    await bot.advance(at(11, 9, 1) - bot.clock.now())  # the key rotates: every token goes
     from sqlalchemy import text
 
     with bot.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM question_vote")).scalar() == 0
-        assert conn.execute(text("SELECT count(*) FROM question_blockable")).scalar() == 1
-    assert "Still here after forget-me?" in await bot.say("dave", "/cop questions")
+        for table in ("question_vote", "question_blockable", "question_quota"):
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -271,13 +272,13 @@ async def test_slack_rendering_never_pings_or_links(bot: Harness) -> None:
             for bad in ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<@&123>"):
                 assert bad not in dumped
             assert "<https://evil" not in dumped and "|x>" not in dumped
+            # Plain @here/@everyone: Slack may parse these in mrkdwn (verbatim is false).
+            assert not re.search(r"(?<!\w)@(here|channel|everyone)\b", dumped)
             assert "&lt;!channel&gt;" in dumped or "<!channel>" not in str(reply)
 
 
 async def test_discord_rendering_never_pings_or_links(bot: Harness) -> None:
     render = pytest.importorskip("adapters.discord.render")
-    import re
-
     for reply in await _released_replies(bot):
         for message in render.RENDERER.messages(reply):
             parts = [message.content or ""]
@@ -289,3 +290,91 @@ async def test_discord_rendering_never_pings_or_links(bot: Harness) -> None:
             assert "[x](https://evil)" not in dumped
         allowed = render.allowed(())
         assert not allowed.everyone and not allowed.roles and not allowed.users
+
+
+# ---------------------------------------------------------------- side channels
+
+
+async def test_asking_and_upvoting_write_nothing_about_the_member(
+    any_bot: Harness,
+) -> None:
+    """The core's member lookup adds and renames members; for sensitive commands it must
+    not, or the member row (its joined_at; PostgreSQL's xmin) would share the question's
+    transaction and so name its author or voter."""
+    bot = any_bot
+    bot.clock.set(at(4, 8))
+    await bot.setup()
+    await bot.say("carol", "/cop profile sector=provider")
+    bot.clock.set(at(4, 10, 3))
+    # A newcomer asks (no member row yet), and a member asks under a new display name.
+    newcomer = await act(bot, "U0BOBX1", '/cop ask "First time asking?"')
+    renamed = await bot.core.handle(
+        Invocation(PLACE, Actor("carol", "Carol Renamed"), text=' ask "Renamed asking?"')
+    )
+    assert newcomer.ok and renamed.ok
+    with bot.engine.connect() as conn:
+        members = dict(conn.execute(text("SELECT user_id, display_name FROM member")).all())
+    assert "U0BOBX1" not in members and members["carol"] == "carol"
+    await bot.advance(at(5, 9, 1) - bot.clock.now())
+    upvote = await act(bot, "U0ERIX4", "/cop questions upvote 1", via="button")
+    assert upvote.ok and "+1" in text_of(upvote.reply)
+    with bot.engine.connect() as conn:
+        assert "U0ERIX4" not in set(conn.execute(text("SELECT user_id FROM member")).scalars())
+        if bot.engine.dialect.name == "postgresql":
+            # No member row was last written by a transaction that wrote a question row.
+            member_xids = set(conn.execute(text("SELECT xmin::text FROM member")).scalars())
+            for table in ("question", "question_quota", "question_blockable", "question_vote"):
+                xids = set(conn.execute(text(f"SELECT xmin::text FROM {table}")).scalars())
+                assert not member_xids & xids, table
+    # Their next ordinary command makes them members as usual.
+    await act(bot, "U0BOBX1", "/cop profile sector=provider")
+    with bot.engine.connect() as conn:
+        assert "U0BOBX1" in set(conn.execute(text("SELECT user_id FROM member")).scalars())
+
+
+async def test_forget_me_cannot_show_a_facilitator_which_questions_were_the_members(
+    bot: Harness,
+) -> None:
+    """Forget-me keeps the keyed tokens (they go for everyone at rotation): deleting one
+    member's would make exactly their questions unblockable, which a facilitator could see."""
+    bot.clock.set(at(4, 8))
+    await bot.setup()
+    for name in ("bob", "carol"):
+        await bot.say(name, "/cop profile sector=provider")
+    bot.clock.set(at(4, 10))
+    await bot.run("bob", '/cop ask "Bob wrote this?"')
+    await bot.run("carol", '/cop ask "Carol wrote this?"')
+    await bot.advance(at(5, 9, 1) - bot.clock.now())
+    await bot.press("bob", "questions upvote 1")
+    forgot = await bot.say("bob", "/cop forget-me")
+    assert "Mon 11 Jan 2027, 09:00" in forgot  # when the tokens go, for everyone
+    replies = [await bot.say("alice", f"/cop questions block Q{n}") for n in (1, 2)]
+    assert all("cannot ask new questions here until" in r for r in replies), replies
+    assert replies[0].replace("Q1", "Q") == replies[1].replace("Q2", "Q")
+    # Nor does leaving and coming back reset a block or an upvote.
+    assert not (await bot.run("bob", '/cop ask "Back again?"')).ok
+    again = await bot.run("bob", "/cop questions upvote 1", via="button")
+    assert not again.ok and "already upvoted" in text_of(again.reply)
+
+
+async def test_the_daily_count_is_labelled_with_the_release_day_not_the_asking_day(
+    bot: Harness,
+) -> None:
+    """The quota row beside a keyed token says no more about when someone asked than the
+    batch does: Monday 10:03 counts towards the day whose release is Tuesday 09:00."""
+    bot.clock.set(at(4, 8))
+    await bot.setup()
+    await bot.say("alice", "/cop setup questions_per_day=1")
+    await bot.say("bob", "/cop profile sector=provider")
+    bot.clock.set(at(4, 10, 3))
+    assert (await bot.run("bob", '/cop ask "Monday morning?"')).ok
+    with bot.engine.connect() as conn:
+        assert conn.execute(text("SELECT day FROM question_quota")).scalars().all() == [
+            "2027-01-05"
+        ]
+    bot.clock.set(at(5, 8, 30))  # Tuesday before 09:00: the same release day
+    refused = await bot.run("bob", '/cop ask "Tuesday early?"')
+    assert not refused.ok and refused.reply.private
+    assert "after Tue 5 Jan 2027, 09:00" in text_of(refused.reply)
+    bot.clock.set(at(5, 9, 30))
+    assert (await bot.run("bob", '/cop ask "Tuesday after the release?"')).ok

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
-from adapters.web_titles import USER_AGENT, WebTitleFetcher, from_env
+from adapters import web_titles
+from adapters.web_titles import USER_AGENT, WebTitleFetcher, address_allowed, from_env
 from tests.fakes import Harness
 
 
@@ -183,3 +187,94 @@ async def test_the_suggest_reply_comes_first_and_the_job_fills_in_the_title(
     await bot.say("bob", f"/cop resource suggest url={site.base}/hop/0")
     shown = await bot.say("bob", "/cop resource show 2")
     assert "127.0.0.1" in shown.splitlines()[1] and site.hits == ["/page"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:10.0.0.1",  # IPv4-mapped
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+        "::127.0.0.1",  # IPv4-compatible loopback
+        "100.64.0.1",  # carrier-grade NAT
+        "::",
+    ],
+)
+def test_ipv6_addresses_carrying_a_private_ipv4_are_refused(address: str) -> None:
+    assert not address_allowed(ipaddress.ip_address(address))
+
+
+def test_public_addresses_are_allowed() -> None:
+    for address in ("93.184.216.34", "2606:4700::1111", "64:ff9b::808:808"):
+        assert address_allowed(ipaddress.ip_address(address))
+
+
+class FakeDns(AbstractResolver):
+    """Answers from a table; counts the questions (a rebinding server answers differently
+    the second time, so the connection must use the first, checked answer)."""
+
+    table: dict[str, list[str]] = {}
+    asked: list[str] = []
+
+    def __init__(self) -> None:
+        pass
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        FakeDns.asked.append(host)
+        answers = FakeDns.table[host]
+        if len(FakeDns.asked) > 1:  # a rebinding answer: never to be used
+            answers = ["10.0.0.1"]
+        return [
+            ResolveResult(hostname=host, host=a, port=port, family=socket.AF_INET, proto=0, flags=0)
+            for a in answers
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_the_connection_goes_to_the_address_that_was_checked(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_titles, "ThreadedResolver", FakeDns)
+    FakeDns.asked = []
+    FakeDns.table = {"rebind.test": ["127.0.0.1"]}
+    port = site.base.rsplit(":", 1)[1]
+    title = await loopback().fetch_title(f"http://rebind.test:{port}/page")
+    # Resolved once, checked, and connected to exactly that answer (a second look-up
+    # would have answered 10.0.0.1, and the no-network guard would have failed the test).
+    assert title == "Outcomes & evidence" and FakeDns.asked == ["rebind.test"]
+
+
+async def test_a_name_with_any_private_answer_is_refused_before_connecting(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_titles, "ThreadedResolver", FakeDns)
+    FakeDns.asked = []
+    FakeDns.table = {"mixed.test": ["93.184.216.34", "192.168.0.10"]}
+    assert await WebTitleFetcher().fetch_title("http://mixed.test/") is None
+    FakeDns.asked = []
+    FakeDns.table = {"inside.test": ["127.0.0.1"]}
+    port = site.base.rsplit(":", 1)[1]
+    assert await WebTitleFetcher().fetch_title(f"http://inside.test:{port}/page") is None
+    assert site.hits == []
+
+
+async def test_the_title_job_is_due_at_once_and_built_apps_get_the_web_fetcher(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.runtime import build_app
+    from bot.features.resources.title_lookup import fetcher_for
+
+    await bot.setup()
+    outcome = await bot.run("bob", "resource suggest url=https://example.org/guide")
+    assert outcome.ok
+    with bot.core.uow_factory() as uow:
+        pending = uow.jobs.pending("resource:title:")
+    assert [job.due_at for job in pending] == [bot.clock.now()]  # the next tick runs it
+    # Slack, Discord and the console build their app through build_app: the real fetcher.
+    monkeypatch.delenv("COPBOT_TITLE_LOOKUP")
+    app = build_app(bot.chat, clock=bot.clock, engine=bot.engine)
+    assert isinstance(fetcher_for(app.core), WebTitleFetcher)

@@ -28,5 +28,7 @@ LINES: list[str] = [
     "!advance 8h",
     f'bob: /cop meeting notes {FIRST_MEETING} "We compared rate cards and agreed to share '
     'a template by February."',
+    "# The notes stay with the meeting for anyone who looks later",
+    f"dave: /cop meeting show {FIRST_MEETING}",
     "alice: /cop meeting list",
 ]

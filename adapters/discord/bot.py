@@ -20,9 +20,9 @@ from discord import app_commands
 
 from adapters.discord.chat import DiscordChat
 from adapters.discord.components import CopButton, FormTarget, modal_values, parse_form_id
-from adapters.discord.render import RENDERER, DiscordRenderer, field_label
+from adapters.discord.render import DiscordRenderer, field_label
 from adapters.discord.tree import CommandPlan, TreePlan, build_root, plan_tree
-from adapters.runtime import App, build_app, start_ticker
+from adapters.runtime import App, build_app, quiet_payload_loggers, start_ticker
 from bot.buttons import parse_button_id
 from bot.commands import CommandSpec, Registry, tokenize
 from bot.context import Actor
@@ -56,16 +56,18 @@ class CopClient(discord.Client):
         registry: Registry,
         *,
         guild_ids: Sequence[int] = (),
-        renderer: DiscordRenderer = RENDERER,
+        renderer: DiscordRenderer | None = None,
     ) -> None:
+        quiet_payload_loggers()  # discord.py logs raw gateway events (member + text) at DEBUG
         super().__init__(intents=make_intents(), allowed_mentions=discord.AllowedMentions.none())
         self.registry = registry
-        self.renderer = renderer
         self.guild_ids = list(guild_ids)
         self.app: App | None = None
         self.ticker: AsyncIOScheduler | None = None
         self.tree = app_commands.CommandTree(self)
         self.plan: TreePlan = plan_tree(registry)
+        self.names = self.plan.names()
+        self.renderer = renderer or DiscordRenderer(self.names)
         self.tree.add_command(
             build_root(self.plan, self._on_command, guild_ids=self.guild_ids or None)
         )
@@ -327,8 +329,9 @@ class CopClient(discord.Client):
             # its privacy; a reply of the other privacy must be a new message.
             try:
                 await interaction.delete_original_response()
-            except discord.HTTPException:
-                log.debug("could not delete the deferred response")
+            except discord.HTTPException as err:
+                # The next follow-up now replaces the "thinking" message and keeps its privacy.
+                log.warning("could not delete the deferred response: %s", err.code)
         for part in parts:
             kwargs: Any = part.send_kwargs(discord.AllowedMentions.none())
             await interaction.followup.send(ephemeral=reply.private, **kwargs)
@@ -363,7 +366,8 @@ class CopClient(discord.Client):
         actor = self._actor(message.author)
         try:
             if text.lower().startswith("/cop"):
-                inv = Invocation(place, actor, text=text[4:], is_dm=True)
+                typed = self.names.core(text)  # /cop ask-withdraw, as help shows it here
+                inv = Invocation(place, actor, text=typed[4:], is_dm=True)
                 reply = (await self.core.handle(inv)).reply
             else:
                 reply = await self.core.handle_dm_text(place, actor, text)

@@ -31,9 +31,10 @@ MAX_THREAD_NAME = 100
 class DiscordChat:
     """Implements bot.ports.Chat with a discord.py client (no caches required)."""
 
-    def __init__(self, client: discord.Client, renderer: DiscordRenderer = RENDERER) -> None:
+    def __init__(self, client: discord.Client, renderer: DiscordRenderer | None = None) -> None:
         self.client = client
-        self.renderer = renderer
+        own = getattr(client, "renderer", None)  # a CopClient's, naming its /cop tree
+        self.renderer = renderer or (own if isinstance(own, DiscordRenderer) else RENDERER)
 
     async def send(self, message: Outgoing) -> Delivery:
         try:
@@ -115,31 +116,47 @@ class DiscordChat:
         return Delivery(ok=True)
 
     async def _group(self, message: GroupMessage) -> Delivery:
-        """A private thread in the community channel with the members added; else DMs."""
+        """A private thread in the community channel with the members added; DMs to any
+        member the thread cannot hold, and to everyone when no thread can be made."""
+        by_dm = list(message.user_ids)
         try:
-            parent = self.client.get_channel(int(message.place.channel))
-            if not isinstance(parent, discord.TextChannel):
-                fetched = await self.client.fetch_channel(int(message.place.channel))
-                if not isinstance(fetched, discord.TextChannel):
-                    raise TypeError("the community channel cannot hold threads")
-                parent = fetched
-            thread = await parent.create_thread(
-                name=self._thread_name(message.reply),
-                type=discord.ChannelType.private_thread,
-                invitable=False,
-                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-            )
-            for user_id in message.user_ids:
-                await thread.add_user(discord.Object(int(user_id)))
-            await self._send(thread, message.reply, message.mentions, about=message.place)
-            return Delivery(ok=True)
+            thread = await self._thread(message)
+            added = [u for u in message.user_ids if await self._add(thread, u)]
+            if added:
+                mentions = tuple(u for u in message.mentions if u in added)
+                await self._send(thread, message.reply, mentions, about=message.place)
+                by_dm = [u for u in message.user_ids if u not in added]
         except (discord.HTTPException, TypeError) as err:
             log.warning("private thread failed (%s); sending direct messages instead", err)
-        results = [await self._dm(message.place, u, message.reply) for u in message.user_ids]
+        results = [await self._dm(message.place, u, message.reply) for u in by_dm]
         closed = [r for r in results if r.reason == "dm_closed"]
         return Delivery(
             ok=not closed and all(r.ok for r in results), reason="dm_closed" if closed else None
         )
+
+    async def _thread(self, message: GroupMessage) -> discord.Thread:
+        parent = self.client.get_channel(int(message.place.channel))
+        if not isinstance(parent, discord.TextChannel):
+            fetched = await self.client.fetch_channel(int(message.place.channel))
+            if not isinstance(fetched, discord.TextChannel):
+                raise TypeError("the community channel cannot hold threads")
+            parent = fetched
+        return await parent.create_thread(
+            name=self._thread_name(message.reply),
+            type=discord.ChannelType.private_thread,
+            invitable=False,
+            auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+        )
+
+    @staticmethod
+    async def _add(thread: discord.Thread, user_id: str) -> bool:
+        """Add a member to the thread; False when Discord refuses (they left, say)."""
+        try:
+            await thread.add_user(discord.Object(int(user_id)))
+        except discord.HTTPException as err:
+            log.warning("could not add a member to a private thread: %s", err.code)
+            return False
+        return True
 
     @staticmethod
     def _thread_name(reply: Reply) -> str:

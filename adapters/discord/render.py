@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 import discord
 
 from adapters.discord.components import CopButton, CopModal, button_style, form_id
+from adapters.discord.names import CommandNames
 from bot.buttons import button_id
 from bot.prompts import PromptError, Renderer, placeholders, template
 from bot.replies import Attachment, Button, Card, Form, FormField, Place, Reply
@@ -46,6 +47,7 @@ MAX_LABEL_DESCRIPTION = 100
 MAX_PLACEHOLDER = 100
 MAX_INPUT_LENGTH = 4000
 MAX_TEXT_DISPLAY = 4000
+MAX_ALLOWED_USERS = 100
 EMPTY = "\u200b"  # Discord refuses empty embed field names and values
 
 # Bare web addresses stay as they are (Discord links them visibly); brackets and
@@ -56,6 +58,7 @@ _URL_RE = re.compile(r"https?://[^\s<>\[\]()`|\\]+", re.IGNORECASE)
 _SPECIAL_RE = re.compile(r"([\\*_~|`>\[\]<#])")
 _LINE_START_RE = re.compile(r"^(\s*)([-+]|\d+\.)(?=\s)", re.MULTILINE)
 _CODE_SPAN_RE = re.compile(r"`[^`]*`")
+_COMMAND_PLACEHOLDER_RE = re.compile(r"/cop \{(\w+)\}")
 _TIMESTAMP_STYLES = {"full": "F", "date": "D", "time": "t"}
 
 
@@ -114,11 +117,17 @@ def split_content(text: str, limit: int = MAX_CONTENT) -> list[str]:
 
 
 class DiscordRenderer(Renderer):
+    """``names`` rewrites the core's command names in templates and usage lines into the
+    ``/cop`` tree's (``/cop ask withdraw`` -> ``/cop ask-withdraw``); none: left as typed."""
+
+    def __init__(self, names: CommandNames | None = None) -> None:
+        self.names = names or CommandNames()
+
     def escape(self, text: str) -> str:
         return escape_text(text)
 
     def markup(self, tmpl: str) -> str:
-        return tmpl  # the neutral markup is Discord markdown already
+        return self.names.discord(tmpl)  # the neutral markup is Discord markdown already
 
     def moment(self, value: Moment) -> str:
         style = _TIMESTAMP_STYLES.get(value.style, "F")
@@ -141,11 +150,16 @@ class DiscordRenderer(Renderer):
         tmpl = self.markup(template(msg.key))
         in_code = {n for span in _CODE_SPAN_RE.findall(tmpl) for n in placeholders(span)}
         outside = set(placeholders(_CODE_SPAN_RE.sub("", tmpl)))
+        commands = set(_COMMAND_PLACEHOLDER_RE.findall(tmpl))
         data: dict[str, str] = {}
         for name in placeholders(tmpl):
             if name not in msg.data:
                 continue
             value = msg.data[name]
+            if isinstance(value, str) and name in commands:  # `/cop {command}`
+                value = self.names.discord_command(value)
+            elif isinstance(value, str) and name in in_code:  # `{usage}`: /cop ask withdraw …
+                value = self.names.discord(value)
             if name in in_code and name not in outside and isinstance(value, (str, int)):
                 data[name] = code_safe(str(value))
             else:
@@ -300,8 +314,12 @@ RENDERER = DiscordRenderer()
 
 
 def allowed(user_ids: Sequence[str] = ()) -> discord.AllowedMentions:
-    """No @everyone, no roles, no replies; only the users the bot means to ping."""
-    users = [discord.Object(int(u)) for u in user_ids if u.isdigit()]
+    """No @everyone, no roles, no replies; only the users the bot means to ping (at most
+    100, Discord's limit: it refuses the whole message otherwise)."""
+    users = [discord.Object(int(u)) for u in dict.fromkeys(user_ids) if u.isdigit()]
+    if len(users) > MAX_ALLOWED_USERS:
+        log.warning("%d members to ping; Discord allows %d", len(users), MAX_ALLOWED_USERS)
+        users = users[:MAX_ALLOWED_USERS]
     if not users:
         return discord.AllowedMentions.none()
     return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)

@@ -1,10 +1,14 @@
 """The ``/cop`` application-command tree, generated from the core's registry.
 
 ``/cop <group> <action>`` for two-word commands and ``/cop <command>`` for one-word ones;
-a longer path folds its tail into the action (``meeting agenda add`` ->
-``/cop meeting agenda-add``), since Discord nests at most two levels under a command. A
-one-word command that is also a group's name becomes that group's ``show`` action (``new``
-when it opens a form: ``/cop ask`` -> ``/cop ask new``).
+a longer path folds its tail into the action (``pairing live start`` ->
+``/cop pairing live-start``), since Discord nests at most two levels under a command.
+A one-word command that is also a group's name keeps its exact name (``/cop ask``,
+``/cop questions``): Discord cannot have a subcommand and a group of the same name, so
+that group's other commands are flattened beside it (``ask withdraw`` ->
+``/cop ask-withdraw``). Only if that would pass Discord's 25 entries under ``/cop`` are
+the largest such groups nested again, their bare command becoming ``show`` (``new`` when
+it opens a form); tests/test_discord_tree.py fails when the real registry needs that.
 Options are typed from each argument's kind, with choices, required flags, length limits
 and descriptions from the prompts. Nothing here names a particular command.
 """
@@ -12,14 +16,16 @@ and descriptions from the prompts. Nothing here names a particular command.
 from __future__ import annotations
 
 import inspect
+import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import discord
 from discord import AppCommandOptionType, app_commands
 
+from adapters.discord.names import CommandNames
 from bot.commands import Arg, CommandSpec, Kind, Registry
 from bot.prompts import PLAIN, PromptError, placeholders, template
 from bot.text import Msg
@@ -34,6 +40,8 @@ MORE = "more"
 SHOW_ALIASES = ("show", "view", "info")  # a bare group command that shows something …
 FORM_ALIASES = ("new", "open", "start")  # … or that opens a form (``/cop ask`` -> ask new)
 NAME_RE = re.compile(r"^[-_\w]{1,32}$")
+
+log = logging.getLogger(__name__)
 
 
 class TreeError(ValueError):
@@ -68,9 +76,14 @@ class CommandPlan:
 @dataclass
 class TreePlan:
     commands: list[CommandPlan] = field(default_factory=list)
+    flattened: frozenset[str] = frozenset()  # groups whose bare command keeps its name
 
     def by_path(self) -> dict[tuple[str, ...], CommandPlan]:
         return {c.path: c for c in self.commands}
+
+    def names(self) -> CommandNames:
+        """Core command names <-> Discord ones, for help and usage lines."""
+        return CommandNames((c.spec.path, c.path) for c in self.commands)
 
     def groups(self) -> dict[str, list[CommandPlan]]:
         found: dict[str, list[CommandPlan]] = {}
@@ -156,24 +169,51 @@ def _options(spec: CommandSpec) -> tuple[tuple[OptionPlan, ...], tuple[Arg, ...]
     return (*options, more), tuple(extra)
 
 
-def plan_tree(registry: Registry) -> TreePlan:
-    """Where each registered command lives in the Discord tree; raises TreeError if it cannot."""
-    specs = registry.specs()
+def _paths(specs: Sequence[CommandSpec], flat: set[str]) -> dict[str, tuple[str, ...]]:
+    """Each command's Discord path, with the groups in ``flat`` flattened beside their bare
+    command and every other group that has a bare command nested with an alias for it."""
     group_names = {s.path[0] for s in specs if len(s.path) > 1}
-    taken: dict[tuple[str, ...], str] = {}
-    plan = TreePlan()
+    paths: dict[str, tuple[str, ...]] = {}
     for spec in specs:
-        if len(spec.path) == 1 and spec.path[0] in group_names:
-            siblings = {s.path[1] for s in specs if len(s.path) > 1 and s.path[0] == spec.path[0]}
+        head = spec.path[0]
+        if len(spec.path) == 1 and (head not in group_names or head in flat):
+            paths[spec.name] = spec.path
+        elif len(spec.path) == 1:
+            siblings = {s.path[1] for s in specs if len(s.path) > 1 and s.path[0] == head}
             aliases = FORM_ALIASES if spec.form else SHOW_ALIASES
             alias = next((a for a in aliases if a not in siblings), None)
             if alias is None:
                 raise TreeError(f"/cop {spec.name}: no free action name for the bare group command")
-            path: tuple[str, ...] = (spec.path[0], alias)
-        elif len(spec.path) == 1:
-            path = spec.path
+            paths[spec.name] = (head, alias)
+        elif head in flat:
+            paths[spec.name] = ("-".join(spec.path),)
         else:
-            path = (spec.path[0], "-".join(spec.path[1:]))
+            paths[spec.name] = (head, "-".join(spec.path[1:]))
+    return paths
+
+
+def _top_level(paths: Mapping[str, tuple[str, ...]]) -> int:
+    return len({p[0] for p in paths.values()})
+
+
+def plan_tree(registry: Registry) -> TreePlan:
+    """Where each registered command lives in the Discord tree; raises TreeError if it cannot."""
+    specs = registry.specs()
+    group_names = {s.path[0] for s in specs if len(s.path) > 1}
+    with_bare = {s.path[0] for s in specs if len(s.path) == 1 and s.path[0] in group_names}
+    flat = set(with_bare)
+    paths = _paths(specs, flat)
+    while _top_level(paths) > MAX_CHILDREN and flat:
+        # Nest the group whose flattening costs the most entries; keep the rest exact.
+        size = {g: sum(1 for s in specs if len(s.path) > 1 and s.path[0] == g) for g in flat}
+        nested = max(sorted(flat), key=lambda g: size[g])
+        log.warning("/cop is full: /cop %s is nested as a group again", nested)
+        flat.discard(nested)
+        paths = _paths(specs, flat)
+    taken: dict[tuple[str, ...], str] = {}
+    plan = TreePlan(flattened=frozenset(flat))
+    for spec in specs:
+        path = paths[spec.name]
         for part in path:
             _check_name(part, "command")
         if path in taken:
@@ -181,6 +221,10 @@ def plan_tree(registry: Registry) -> TreePlan:
         taken[path] = spec.name
         options, extra = _options(spec)
         plan.commands.append(CommandPlan(spec, path, describe(spec.help), options, extra))
+    leaves = {c.path[0] for c in plan.commands if len(c.path) == 1}
+    clash = leaves & set(plan.groups())
+    if clash:
+        raise TreeError(f"/cop {min(clash)} would be both a command and a group")
     top = {c.path[0] for c in plan.commands}
     if len(top) > MAX_CHILDREN:
         raise TreeError(f"/cop would have {len(top)} subcommands; Discord allows {MAX_CHILDREN}")

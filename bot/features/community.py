@@ -86,6 +86,8 @@ async def setup(ctx: Context) -> Reply:
     ctx.community = community
     for key, value in changes.items():
         ctx.uow.communities.set_setting(community.id, key, value)
+    if changes:  # features re-plan what depends on a setting (e.g. the resource vote window)
+        await ctx.core.emit("community.settings_changed", ctx, keys=tuple(sorted(changes)))
     return _settings_reply(ctx, key="community.updated")
 
 

@@ -11,7 +11,7 @@ from bot.features.meetings import service as svc
 from bot.features.meetings.ics import calendar_for
 from bot.features.meetings.records import CANCELLED, RSVP_ANSWERS, Meeting
 from bot.features.meetings.recurrence import RecurrenceError, first_local, rule_for
-from bot.features.meetings.settings import MEETING_DURATION
+from bot.features.meetings.settings import LONGEST, MEETING_DURATION, SHORTEST
 from bot.features.meetings.when import WhenError, parse_when
 from bot.ports import Member
 from bot.registry import command
@@ -19,7 +19,6 @@ from bot.replies import Attachment, Card, Field, Reply
 from bot.text import Lines, Msg, Value
 
 ID = Arg("id", Kind.INT, help="meetings.arg_id", required=True, positional=True)
-MAX_DURATION = timedelta(hours=12)
 
 
 def read_when(ctx: Context, text: str) -> datetime:
@@ -59,8 +58,10 @@ def _is_host_or_facilitator(ctx: Context, meeting: Meeting) -> bool:
 )
 async def schedule(ctx: Context) -> Reply:
     at = read_when(ctx, ctx.args["when"])
-    duration: timedelta = ctx.args.get("duration") or ctx.settings.get(MEETING_DURATION.key)
-    if duration > MAX_DURATION or duration < timedelta(minutes=5):
+    duration: timedelta | None = ctx.args.get("duration")
+    if duration is None:
+        duration = ctx.settings.get(MEETING_DURATION.key)
+    if not SHORTEST <= duration <= LONGEST:
         raise UsageError("meetings.bad_duration", field="duration")
     title: str = ctx.args["title"]
     where: str | None = ctx.args.get("where")
@@ -71,10 +72,9 @@ async def schedule(ctx: Context) -> Reply:
     if every:
         try:
             rule = rule_for(every)
+            local = first_local(rule, svc.local_date(ctx, at).replace(tzinfo=None))
         except RecurrenceError:
             raise UsageError("meetings.every_unknown", field="every", value=every) from None
-        local = svc.local_date(ctx, at).replace(tzinfo=None)
-        local = first_local(rule, local)
         series = repository.add_series(
             ctx.c.id,
             title,
@@ -112,6 +112,8 @@ async def schedule(ctx: Context) -> Reply:
         svc.schedule_jobs(ctx, first)
         await ctx.core.emit("meeting.scheduled", ctx, meeting_id=first.id)
         reply_key = "meetings.scheduled"
+    if host is not None:
+        repository.mark_assigned(host.id, ctx.now())  # a turn on the rota, if they are on it
     # Tracked: RSVPs, moves, host changes and cancellation update this card in place.
     ctx.post(svc.announcement(ctx, first), track=svc.announcement_key(first.id))
     return ctx.reply(
@@ -148,7 +150,8 @@ async def list_meetings(ctx: Context) -> Reply:
 @command("meeting show", help="meetings.help_show", args=(ID,))
 async def show(ctx: Context) -> Reply:
     meeting = svc.load(ctx, ctx.args["id"])
-    return ctx.reply("meetings.shown", card=svc.meeting_card(ctx, meeting, agenda=True))
+    card = svc.meeting_card(ctx, meeting, agenda=True, notes=True)
+    return ctx.reply("meetings.shown", card=card)
 
 
 # ---------------------------------------------------------------- move and cancel
@@ -194,19 +197,24 @@ async def move(ctx: Context) -> Reply:
     ),
 )
 async def cancel(ctx: Context) -> Reply:
-    meeting = svc.load_scheduled(ctx, ctx.args["id"])
-    if meeting.starts_at <= ctx.now():
-        raise CommandError("meetings.already_started", id=meeting.id, title=meeting.title)
     whole = bool(ctx.args.get("series", False))
+    meeting = svc.load(ctx, ctx.args["id"]) if whole else svc.load_scheduled(ctx, ctx.args["id"])
     if whole and meeting.series_id is None:
         raise UsageError("meetings.not_a_series", field="series", id=meeting.id)
+    if meeting.starts_at <= ctx.now() and not whole:
+        raise CommandError("meetings.already_started", id=meeting.id, title=meeting.title)
     repository = svc.meetings(ctx)
     targets = [meeting]
     if whole and meeting.series_id is not None:
+        # Any occurrence names its series: an earlier (even past) one cancels what is left.
+        series = repository.get_series(meeting.series_id)
+        if series is None or series.status == CANCELLED:
+            raise CommandError("meetings.series_is_cancelled", title=meeting.title)
+        since = max(meeting.starts_at, ctx.now())
         targets = [
             m
-            for m in repository.in_series(meeting.series_id, since=meeting.starts_at)
-            if m.status != CANCELLED
+            for m in repository.in_series(meeting.series_id, since=since)
+            if m.status != CANCELLED and m.starts_at > ctx.now()
         ]
         repository.update_series(meeting.series_id, status=CANCELLED)
         ctx.uow.jobs.cancel(f"series:{meeting.series_id}:", ctx.c.id)
@@ -217,7 +225,7 @@ async def cancel(ctx: Context) -> Reply:
         data: dict[str, Value] = {"title": target.title, "when": svc.moment(ctx, target.starts_at)}
         svc.notify_rsvped(ctx, target, Reply(Msg("meetings.cancelled_dm", data)))
         await ctx.core.emit("meeting.cancelled", ctx, meeting_id=target.id)
-    when = svc.moment(ctx, meeting.starts_at)
+    when = svc.moment(ctx, targets[0].starts_at if targets else meeting.starts_at)
     if whole:
         ctx.post(svc.channel("meetings.series_cancelled_post", title=meeting.title, when=when))
         return ctx.reply(
@@ -387,7 +395,7 @@ async def notes(ctx: Context) -> Reply:
                 card=card,
             ),
         )
-    await ctx.core.emit("meeting.notes", ctx, meeting_id=meeting.id)
+    await ctx.core.emit("meeting.notes", ctx, meeting_id=meeting.id, notes=summary)
     return ctx.reply("meetings.notes_sent", title=meeting.title, count=len(absent), chatham=chatham)
 
 
@@ -431,6 +439,12 @@ async def attended(ctx: Context) -> Reply:
 async def ics(ctx: Context) -> Reply:
     meeting = svc.load(ctx, ctx.args["id"])
     whole = meeting.series_id is not None and ctx.args.get("series", True)
+    live = [meeting]
+    if whole and meeting.series_id is not None:
+        live = svc.meetings(ctx).in_series(meeting.series_id)
+    if all(m.status == CANCELLED for m in live):
+        # Nothing left to add to a calendar (a cancelled series with past meetings still is).
+        raise CommandError("meetings.ics_cancelled", id=meeting.id, title=meeting.title)
     content = calendar_for(ctx, meeting, whole_series=bool(whole))
     name = f"meeting-{meeting.id}.ics" if not whole else f"meeting-series-{meeting.series_id}.ics"
     reply = ctx.reply("meetings.ics", title=meeting.title, filename=name)

@@ -4,12 +4,14 @@ cancellation never acts on stale facts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from bot.features.meetings import service as svc
 from bot.features.meetings.records import CANCELLED, SCHEDULED, Meeting, repo
 from bot.ports import Member, UnitOfWork
-from bot.registry import forget, job
+from bot.registry import forget, job, on
 from bot.replies import Reply
 from bot.scheduler import JobContext
 from bot.text import Msg, Value
@@ -66,6 +68,7 @@ async def ended(ctx: JobContext) -> None:
         if meeting.host_member_id is not None:
             present.append(meeting.host_member_id)
         repository.set_attendees(meeting.id, present)
+    svc.refresh_announcement(ctx, meeting.id)  # the card loses its RSVP buttons
     if meeting.notes is not None:
         return
     chatham = Msg("meetings.chatham_notes_reminder") if meeting.chatham else Msg("common.empty")
@@ -93,6 +96,23 @@ async def extend(ctx: JobContext) -> None:
     for meeting in svc.materialise(ctx, series):
         await ctx.core.emit("meeting.scheduled", ctx, meeting_id=meeting.id)
     svc.schedule_extend(ctx, series)
+
+
+@on("community.settings_changed")
+async def replan(scope: svc.Scope, payload: Mapping[str, Any]) -> None:
+    """New reminder offsets or host notice apply to the meetings already scheduled."""
+    keys = {str(k) for k in payload.get("keys", ())}
+    if not keys & {"reminders", "host_notice"}:
+        return
+    for meeting in svc.meetings(scope).upcoming(scope.c.id, scope.now(), 500):
+        if meeting.starts_at <= scope.now():
+            continue
+        if "reminders" in keys:
+            scope.uow.jobs.cancel(svc.job_key(meeting.id, "reminder:"), scope.c.id)
+            svc.schedule_reminder(scope, meeting)
+        host_key = svc.job_key(meeting.id, "host")
+        if "host_notice" in keys and scope.uow.jobs.pending(host_key, scope.c.id):
+            svc.schedule_host_ask(scope, meeting)
 
 
 @forget

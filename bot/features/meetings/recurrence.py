@@ -44,6 +44,13 @@ _NTH_RE = re.compile(
     r"^(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+(?P<day>[a-z]+)"
     r"(?:\s+of\s+(?:the|each|every)\s+month|\s+monthly)?$"
 )
+# Parts a raw RRULE may have: which days, never the time of day (BYHOUR, BYMINUTE…).
+_RAW_PARTS = frozenset(
+    {
+        *("FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"),
+        *("BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "BYWEEKNO", "BYYEARDAY"),
+    }
+)
 # Never materialise more than this many occurrences in one go (a weekly series: 26).
 MAX_BATCH = 60
 HORIZON = timedelta(days=183)
@@ -75,14 +82,29 @@ def rule_for(every: str) -> str:
         return f"FREQ=WEEKLY;BYDAY={_DAY_CODES[day]}"
     upper = every.strip().upper().removeprefix("RRULE:")
     if upper.startswith("FREQ="):
-        try:
-            rrulestr(upper, dtstart=datetime(2027, 1, 1))
-        except (ValueError, TypeError):
-            raise RecurrenceError(every) from None
-        if "FREQ=SECONDLY" in upper or "FREQ=MINUTELY" in upper or "FREQ=HOURLY" in upper:
-            raise RecurrenceError(every)
+        _check_raw(upper, every)
         return upper
     raise RecurrenceError(every)
+
+
+def _check_raw(upper: str, every: str) -> None:
+    """A raw RRULE may only say which days a meeting falls on: the time of day is the one
+    ``when=`` gave, and each day has at most one occurrence."""
+    parts: dict[str, str] = {}
+    for part in upper.split(";"):
+        name, sep, value = part.partition("=")
+        if not sep or name not in _RAW_PARTS or name in parts or not value:
+            raise RecurrenceError(every)
+        parts[name] = value
+    if parts["FREQ"] not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+        raise RecurrenceError(every)
+    interval = parts.get("INTERVAL", "1")
+    if not interval.isdigit() or not 1 <= int(interval) <= 1000:
+        raise RecurrenceError(every)
+    try:
+        rrulestr(upper, dtstart=datetime(2027, 1, 1))
+    except (ValueError, TypeError, OverflowError):
+        raise RecurrenceError(every) from None
 
 
 def _rule(rule: str, local_start: datetime) -> rrule:
@@ -97,7 +119,10 @@ def first_local(rule: str, wanted: datetime) -> datetime:
     RFC 5545 wants DTSTART to be an occurrence: "first Tuesday" scheduled for a Monday
     starts on the first matching Tuesday after it.
     """
-    found = _rule(rule, wanted).after(wanted.replace(tzinfo=None), inc=True)
+    try:
+        found = _rule(rule, wanted).after(wanted.replace(tzinfo=None), inc=True)
+    except (ValueError, TypeError, OverflowError):
+        raise RecurrenceError(rule) from None
     if found is None:
         raise RecurrenceError(rule)
     return found

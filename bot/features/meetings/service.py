@@ -155,7 +155,10 @@ def meeting_card(
     agenda: bool = False,
     names: bool = True,
     compact: bool = False,
+    notes: bool = False,
 ) -> Card:
+    # RSVP buttons only while answering still counts: not once cancelled or over.
+    buttons = buttons and meeting.status == SCHEDULED and meeting.ends_at > scope.now()
     if compact:
         return Card(
             title=Msg("meetings.card_title", {"id": meeting.id, "title": meeting.title}),
@@ -167,7 +170,7 @@ def meeting_card(
                     else ()
                 ),
             ),
-            buttons=rsvp_buttons(meeting) if buttons and meeting.status == SCHEDULED else (),
+            buttons=rsvp_buttons(meeting) if buttons else (),
         )
     fields: list[Field] = [
         Field(Msg("meetings.field_when"), Msg.plain(moment(scope, meeting.starts_at))),
@@ -187,13 +190,15 @@ def meeting_card(
         fields.append(
             Field(Msg("meetings.field_agenda"), Msg.plain(agenda_lines(scope, meeting)), False)
         )
+    if notes and meeting.notes is not None:
+        fields.append(Field(Msg("meetings.field_notes"), Msg.plain(meeting.notes), False))
     footer = Msg("meetings.chatham_footer") if meeting.chatham else None
     if meeting.status == CANCELLED:
         footer = Msg("meetings.cancelled_footer")
     return Card(
         title=Msg("meetings.card_title", {"id": meeting.id, "title": meeting.title}),
         fields=tuple(fields),
-        buttons=rsvp_buttons(meeting) if buttons and meeting.status == SCHEDULED else (),
+        buttons=rsvp_buttons(meeting) if buttons else (),
         footer=footer,
     )
 
@@ -259,24 +264,28 @@ def schedule_reminder(scope: Scope, meeting: Meeting) -> bool:
 def schedule_jobs(scope: Scope, meeting: Meeting) -> None:
     """Reminders, the host's notice and the after-meeting prompt of one occurrence."""
     scope.uow.jobs.cancel(job_key(meeting.id, ""), meeting.community_id)
-    now = scope.now()
     schedule_reminder(scope, meeting)
-    notice: timedelta = scope.settings.get(HOST_NOTICE.key)
     if not meeting.host_confirmed:
-        scope.uow.jobs.add(
-            HOST_ASK,
-            max(now, meeting.starts_at - notice),
-            {"meeting_id": meeting.id},
-            community_id=meeting.community_id,
-            key=job_key(meeting.id, "host"),
-            expires_at=meeting.starts_at,
-        )
+        schedule_host_ask(scope, meeting)
     scope.uow.jobs.add(
         ENDED,
         meeting.ends_at,
         {"meeting_id": meeting.id},
         community_id=meeting.community_id,
         key=job_key(meeting.id, "ended"),
+    )
+
+
+def schedule_host_ask(scope: Scope, meeting: Meeting) -> None:
+    """Ask the occurrence's host (or the rota's next) ``host_notice`` ahead."""
+    notice: timedelta = scope.settings.get(HOST_NOTICE.key)
+    scope.uow.jobs.add(
+        HOST_ASK,
+        max(scope.now(), meeting.starts_at - notice),
+        {"meeting_id": meeting.id},
+        community_id=meeting.community_id,
+        key=job_key(meeting.id, "host"),
+        expires_at=meeting.starts_at,
     )
 
 

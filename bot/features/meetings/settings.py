@@ -8,6 +8,9 @@ from bot.commands import format_duration, parse_duration
 from bot.settings import Setting, register_setting
 
 _OFF = ("off", "none", "no")
+# How long a meeting may last (duration= and the meeting_duration setting).
+SHORTEST = timedelta(minutes=5)
+LONGEST = timedelta(hours=12)
 
 
 def parse_offsets(text: str) -> tuple[timedelta, ...]:
@@ -38,6 +41,13 @@ def _positive_duration(text: str) -> timedelta:
     return value
 
 
+def _meeting_length(text: str) -> timedelta:
+    value = parse_duration(text)
+    if not SHORTEST <= value <= LONGEST:
+        raise ValueError(text)
+    return value
+
+
 REMINDERS = register_setting(
     Setting(
         "reminders",
@@ -61,7 +71,7 @@ MEETING_DURATION = register_setting(
         "meeting_duration",
         default="60m",
         help="meetings.setting_meeting_duration",
-        parse=_positive_duration,
+        parse=_meeting_length,
         canonical=format_duration,
     )
 )

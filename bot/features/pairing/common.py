@@ -126,22 +126,29 @@ def _a(word: str) -> str:
 
 
 def suggest_time(group: Sequence[Person], after: datetime) -> datetime | None:
-    """The first whole hour inside everyone's 09:00-17:00 on the next weekdays (5 tried)."""
-    anchor = after.astimezone(ZoneInfo(group[0].tz)).date()
-    for step in range(1, 8):
-        day = anchor + timedelta(days=step)
-        if day.weekday() >= 5:
-            continue
-        start = max(
-            datetime.combine(day, WORK_START, ZoneInfo(p.tz)).astimezone(UTC) for p in group
-        )
-        end = min(datetime.combine(day, WORK_END, ZoneInfo(p.tz)).astimezone(UTC) for p in group)
-        hour = start.replace(minute=0, second=0, microsecond=0)
-        if hour < start:
-            hour += timedelta(hours=1)
-        if hour + timedelta(minutes=30) <= end:
-            return hour
+    """The first half hour from the next day on (over a week) that lies inside everyone's
+    09:00-17:00 on one of their own weekdays; their calendar days may differ (Sydney's
+    Tuesday morning is Los Angeles' Monday afternoon). None when working days never meet."""
+    zones = [ZoneInfo(p.tz) for p in group]
+    first = after.astimezone(zones[0]).date() + timedelta(days=1)
+    slot = datetime.combine(first, time(0, 0), zones[0]).astimezone(UTC)
+    step, length = timedelta(minutes=30), timedelta(minutes=30)
+    for _ in range(7 * 48):
+        if all(_working(slot, zone, length) for zone in zones):
+            return slot
+        slot += step
     return None
+
+
+def _working(at: datetime, zone: ZoneInfo, length: timedelta) -> bool:
+    local = at.astimezone(zone)
+    end = (at + length).astimezone(zone)
+    return (
+        local.weekday() < 5
+        and local.time() >= WORK_START
+        and end.date() == local.date()
+        and end.time() <= WORK_END
+    )
 
 
 def local_times(group: Sequence[Person], at: datetime) -> Lines:

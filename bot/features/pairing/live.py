@@ -205,7 +205,13 @@ def advance(
         outbox.post(
             community.place,
             Reply(
-                Msg("pairing.live_too_few", {"count": len(present)}), visibility=Visibility.CHANNEL
+                Msg(
+                    "pairing.live_too_few"
+                    if len(present) < 2
+                    else "pairing.live_too_few_unmatched",
+                    {"count": len(present)},
+                ),
+                visibility=Visibility.CHANNEL,
             ),
         )
         return

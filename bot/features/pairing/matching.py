@@ -18,6 +18,7 @@ seed always give the same groups.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -770,6 +771,11 @@ def match(
                     )
                 )
                 break
+    if exact and not unplaced and n <= ODD_RETRY_LIMIT and _cooling_in(g, groups):
+        better = _fewer_recent_repeats(g, groups)
+        if better is not groups:
+            groups = better
+            weight = sum(_group_weight(g, grp) for grp in groups)
     repeats: list[Past] = []
     for grp in groups:
         for x in range(len(grp)):
@@ -792,6 +798,102 @@ def match(
 
 
 ODD_RETRY_LIMIT = 60
+
+
+POLISH_TRIPLES_LIMIT = 9  # members in three groups regrouped at once, at most
+
+
+def _repeat_cost(g: Graph, groups: Sequence[Sequence[int]]) -> int:
+    """What a round's repeats inside the cooldown cost: a pair from ``ago`` rounds back
+    costs ``2 ** (cooldown - ago)``, so a pair from the last round outweighs any number
+    of pairs from the oldest round in the cooldown, and each extra repeat still counts."""
+    cost = 0
+    for grp in groups:
+        for x, y in _combinations(grp):
+            ago = g.cool.get(_key(x, y, g.n))
+            if ago is not None:
+                cost += 2 ** max(0, g.params.cooldown - ago)
+    return cost
+
+
+def _group_weight(g: Graph, group: Sequence[int]) -> float:
+    pairs = _combinations(group)
+    if not pairs:
+        return 0.0
+    w = g.pairs(
+        np.array([a for a, _ in pairs], dtype=np.int64),
+        np.array([b for _, b in pairs], dtype=np.int64),
+        True,
+    )
+    return float(np.sum(w))
+
+
+def _split(items: tuple[int, ...], sizes: tuple[int, ...]) -> Iterable[list[tuple[int, ...]]]:
+    """Every way to cut ``items`` into groups of ``sizes`` (each partition once)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for size in sorted(set(sizes)):
+        left = list(sizes)
+        left.remove(size)
+        for others in itertools.combinations(rest, size - 1):
+            remaining = tuple(v for v in rest if v not in others)
+            for tail in _split(remaining, tuple(left)):
+                yield [(first, *others), *tail]
+
+
+def _fewer_recent_repeats(g: Graph, groups: list[list[int]]) -> list[list[int]]:
+    """Regroup two (or three small) groups at a time while that lowers the round's repeat
+    cost (then makes it heavier): a pair inside the cooldown stays only when no regrouping
+    avoids it, and the repeats left are the oldest ones. Exclusions are never crossed."""
+    n = g.n
+    a, b = np.triu_indices(n, k=1)
+    flat = g.pairs(a.astype(np.int64), b.astype(np.int64), True)
+    weight = np.full((n, n), -np.inf)
+    weight[a, b] = flat
+    weight[b, a] = flat
+    w = weight.tolist()
+    cooldown = g.params.cooldown
+    cost = [[0] * n for _ in range(n)]
+    for pair, ago in g.cool.items():
+        x, y = divmod(pair, n)
+        cost[x][y] = cost[y][x] = 2 ** max(0, cooldown - ago)
+
+    def score(split: Sequence[Sequence[int]]) -> tuple[int, float]:
+        c, total = 0, 0.0
+        for grp in split:
+            for x, y in _combinations(grp):
+                c += cost[x][y]
+                total += w[x][y]
+        return c, -total
+
+    current = [list(grp) for grp in groups]
+    changed = False
+    for _ in range(20):
+        improved = False
+        for k in (2, 3):
+            for picked in itertools.combinations(range(len(current)), k):
+                chosen = [current[x] for x in picked]
+                if k == 3 and sum(len(grp) for grp in chosen) > POLISH_TRIPLES_LIMIT:
+                    continue
+                here = score(chosen)
+                if not here[0]:
+                    continue
+                best: tuple[int, float] = here
+                best_split: list[tuple[int, ...]] | None = None
+                members = tuple(sorted(v for grp in chosen for v in grp))
+                for split in _split(members, tuple(len(grp) for grp in chosen)):
+                    found = score(split)
+                    if found < best and math.isfinite(found[1]):
+                        best, best_split = found, split
+                if best_split is not None and best[0] <= here[0]:
+                    for x, grp in zip(picked, best_split, strict=True):
+                        current[x] = list(grp)
+                    improved = changed = True
+        if not improved:
+            break
+    return current if changed else groups
 
 
 def _cooling_in(g: Graph, groups: list[list[int]]) -> bool:

@@ -124,7 +124,7 @@ def run_round(
                 outbox.dm(
                     community.place,
                     f.user_id,
-                    Reply(Msg("pairing.round_skipped", {"count": len(p.eligible)})),
+                    Reply(_too_few("pairing.round_skipped", len(p.eligible))),
                 )
         return
     saved = repo(uow).add_round(
@@ -167,6 +167,14 @@ def run_round(
         community_id=community.id,
         key=f"pairing:{community.id}:checkin:{saved.id}",
     )
+
+
+def _too_few(key: str, available: int) -> Msg:
+    """Why no group could be made: too few members, or (from exclusions, never named)
+    none of the available ones could be matched together."""
+    if available >= 2:
+        return Msg(f"{key}_unmatched", {"count": available})
+    return Msg(key, {"count": available})
 
 
 def intro(community: Community, group: list[Person], now: datetime) -> Reply:
@@ -432,7 +440,9 @@ async def preview(ctx: Context) -> Reply:
     when = schedule.next_at or ctx.now()
     p = plan(ctx.uow, ctx.c, schedule, max(when, ctx.now()))
     if not p.outcome.groups:
-        return ctx.reply("pairing.preview_too_few", count=len(p.eligible))
+        return Reply(
+            _too_few("pairing.preview_too_few", len(p.eligible)), visibility=Visibility.PRIVATE
+        )
     lines = tuple(
         Msg(
             "pairing.preview_group",

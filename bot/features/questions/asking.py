@@ -8,7 +8,7 @@ these commands are ``sensitive``, so the core never logs who ran them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands import Arg, Kind, Role
@@ -67,6 +67,19 @@ class Receipt:
     moderated: bool
 
 
+def release_day(now: datetime, times: tuple[time, ...], tz: str) -> tuple[str, datetime]:
+    """The daily limit's day, and when it ends.
+
+    A day runs from one day's last release time to the next day's and is labelled with
+    the date of the release time a question asked now would first reach, so the label
+    stored beside a keyed token says no more about when someone asked than the batch does.
+    """
+    zone = ZoneInfo(tz)
+    label = next_slot(now, times, tz).astimezone(zone).date()
+    ends = datetime.combine(label, times[-1], tzinfo=zone).astimezone(UTC)
+    return label.isoformat(), ends
+
+
 def check_text(text: str) -> str:
     text = text.strip()
     if not text:
@@ -93,12 +106,14 @@ def submit(
     until = questions.blocked_until(community.id, tok, now)
     if until is not None:
         raise CommandError("questions.blocked", until=Moment(until, community.timezone))
-    day = now.astimezone(ZoneInfo(community.timezone)).date().isoformat()
+    times = release_times(settings)
+    day, resets = release_day(now, times, community.timezone)
     limit: int = settings.get("questions_per_day")
     if questions.asked_today(community.id, tok, day) >= limit:
-        raise CommandError("questions.rate_limited", limit=limit)
+        raise CommandError(
+            "questions.rate_limited", limit=limit, reset=Moment(resets, community.timezone)
+        )
     questions.count_ask(community.id, key.epoch, tok, day)
-    times = release_times(settings)
     max_wait: timedelta = settings.get("questions_max_wait")
     release_by = slot_at_or_after(now + max_wait, times, community.timezone)
     code = new_code()

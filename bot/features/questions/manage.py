@@ -288,14 +288,18 @@ async def reject(ctx: Context) -> Reply:
 
 @forget
 def _forget_tokens(uow: UnitOfWork, member: Member) -> list[Msg]:
-    """Forget-me: drop this window's keyed tokens for the member (counts, votes, blocks).
+    """Forget-me deletes nothing here: no question, vote or block names anyone.
 
-    Questions themselves carry nothing that links them to anyone, so they stay; the
-    member's withdraw codes still work."""
+    The keyed tokens stay until the key rotates (for everyone at once). Deleting only this
+    member's would make exactly their questions impossible to block (so a facilitator
+    could tell which questions were theirs) and would reset their daily limit, block and
+    upvotes (leave, come back, vote again)."""
     key = repo(uow).key(member.community_id)
-    if key is not None:
-        repo(uow).forget_token(member.community_id, token(key, member.user_id))
-    return [Msg("questions.forgot")]
+    if key is None:
+        return []  # questions never used here: there is nothing to say
+    community = uow.communities.by_id(member.community_id)
+    tz = community.timezone if community else "UTC"
+    return [Msg("questions.forgot", {"until": Moment(key.rotates_at, tz)})]
 
 
 # ---------------------------------------------------------------- meetings

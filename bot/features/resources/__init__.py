@@ -48,6 +48,13 @@ async def _meeting_cancelled(scope: Scope, payload: Mapping[str, Any]) -> None:
     flow.cancel_meeting(scope, int(payload["meeting_id"]))
 
 
+@on("community.settings_changed")
+async def _settings_changed(scope: Scope, payload: Mapping[str, Any]) -> None:
+    """A new vote window re-plans the votes of the meetings already scheduled."""
+    if any(str(key).startswith("resource_vote_") for key in payload.get("keys", ())):
+        flow.ensure_upcoming(scope)
+
+
 @on("meeting.host_confirmed")
 async def _host_confirmed(scope: Scope, payload: Mapping[str, Any]) -> None:
     flow.host_asked(scope, payload)

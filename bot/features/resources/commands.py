@@ -426,7 +426,7 @@ async def show(ctx: Context) -> Reply:
     if last is not None and r.id in last.candidates and not on_open_ballot:
         votes = store.tally(last.id).get(r.id, 0)
         fields.append(Field(Msg("resources.field_votes"), Msg.plain(votes)))
-    card = Card(title=Msg.plain(r.title), url=r.url, fields=tuple(fields))
+    card = Card(title=Msg.plain(flow.label(r)), url=r.url, fields=tuple(fields))
     return ctx.reply("resources.shown", card=card, id=r.id)
 
 
@@ -438,12 +438,12 @@ async def remove(ctx: Context) -> Reply:
         raise NotAllowed("resources.remove_not_yours", id=r.id)
     if r.picked:
         raise CommandError("resources.remove_picked", id=r.id)
-    for ballot in store.live_ballots(ctx.c.id):
-        if r.id in ballot.candidates:
-            store.update_ballot(
-                ballot.id, candidates=tuple(i for i in ballot.candidates if i != r.id)
-            )
+    live = [b for b in store.live_ballots(ctx.c.id) if r.id in b.candidates]
+    for ballot in live:
+        store.update_ballot(ballot.id, candidates=tuple(i for i in ballot.candidates if i != r.id))
     store.delete(r.id)
+    for ballot in live:  # the channel's ballot loses the removed candidate's button
+        flow.refresh_ballot_post(ctx, ballot.id)
     ctx.uow.jobs.cancel(f"resource:title:{r.id}", ctx.c.id)
     return ctx.reply("resources.removed", id=r.id, title=r.title)
 

@@ -22,6 +22,7 @@ from bot.features.resources.records import (
     Resource,
     repo,
 )
+from bot.features.resources.urls import link_label
 from bot.ports import Community, Member, UnitOfWork
 from bot.replies import Button, Card, Field, Outbox, Reply, Visibility
 from bot.settings import Setting, Settings, register_setting
@@ -33,6 +34,8 @@ JOB_OPEN = "resource.vote_open"
 JOB_CLOSE = "resource.vote_close"
 JOB_TITLE = "resource.lookup_title"
 BUTTON_TITLE = 40  # characters of a title shown on a button
+BALLOT_TITLE = 80  # characters of a title and of a reason on a ballot line
+BALLOT_WHY = 100
 
 
 def _positive_duration(text: str) -> timedelta:
@@ -93,8 +96,26 @@ def short(title: str, limit: int = BUTTON_TITLE) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
+def label(r: Resource) -> str:
+    """The title as a link's text (with the real host if the title names another site)."""
+    return link_label(r.title, r.url)
+
+
 def link(r: Resource) -> Link:
-    return Link(r.url, r.title)
+    return Link(r.url, label(r))
+
+
+def ballot_link(r: Resource) -> Link:
+    """A shorter link for ballot lines, so ten candidates fit one card on every platform."""
+    return Link(r.url, short(label(r), BALLOT_TITLE))
+
+
+def ballot_why(r: Resource) -> Msg:
+    return (
+        Msg("resources.why_part", {"why": short(r.why, BALLOT_WHY)})
+        if r.why
+        else Msg("common.empty")
+    )
 
 
 def why_part(r: Resource) -> Msg:
@@ -148,7 +169,7 @@ def ballot_card(
     c: Community, ballot: Ballot, meeting: MeetingInfo | None, items: Sequence[Resource]
 ) -> Card:
     lines = tuple(
-        Msg("resources.ballot_line", {"id": r.id, "link": link(r), "why": why_part(r)})
+        Msg("resources.ballot_line", {"id": r.id, "link": ballot_link(r), "why": ballot_why(r)})
         for r in items
     )
     buttons = tuple(
@@ -176,15 +197,17 @@ def ballot_key(ballot_id: int) -> str:
     return f"resource:ballot:{ballot_id}"
 
 
+def ballot_post(c: Community, ballot: Ballot, m: MeetingInfo, items: Sequence[Resource]) -> Reply:
+    return Reply(
+        Msg("resources.vote_opened", {"meeting": meeting_msg(c, m)}),
+        card=ballot_card(c, ballot, m, items),
+        visibility=Visibility.CHANNEL,
+    )
+
+
 def post_ballot(scope: Scope, ballot: Ballot, m: MeetingInfo, items: Sequence[Resource]) -> None:
     scope.outbox.post(
-        scope.c.place,
-        Reply(
-            Msg("resources.vote_opened", {"meeting": meeting_msg(scope.c, m)}),
-            card=ballot_card(scope.c, ballot, m, items),
-            visibility=Visibility.CHANNEL,
-        ),
-        track=ballot_key(ballot.id),
+        scope.c.place, ballot_post(scope.c, ballot, m, items), track=ballot_key(ballot.id)
     )
 
 
@@ -204,7 +227,7 @@ def closed_ballot(c: Community, m: MeetingInfo, lines: tuple[Msg, ...], footer: 
 def pick_card(c: Community, meeting: MeetingInfo, items: Sequence[Resource]) -> Card:
     """Candidates with a pick button each (host and facilitator modes)."""
     lines = tuple(
-        Msg("resources.ballot_line", {"id": r.id, "link": link(r), "why": why_part(r)})
+        Msg("resources.ballot_line", {"id": r.id, "link": ballot_link(r), "why": ballot_why(r)})
         for r in items
     )
     return Card(
@@ -235,7 +258,7 @@ def announcement(uow: UnitOfWork, c: Community, r: Resource, m: MeetingInfo) -> 
     if r.tags:
         fields.append(Field(Msg("resources.field_tags"), Msg.plain(", ".join(r.tags))))
     card = Card(
-        title=Msg.plain(r.title),
+        title=Msg.plain(label(r)),
         url=r.url,
         body=Msg("resources.why_body", {"why": r.why}) if r.why else None,
         fields=tuple(fields),
@@ -261,6 +284,21 @@ def pick(scope: Scope, r: Resource, m: MeetingInfo, mode: str, *, cancel_jobs: b
     ballot = store.ballot_for(c.id, m.id)
     if ballot is not None and ballot.status in (*LIVE, PICKING):
         store.update_ballot(ballot.id, status=CLOSED, closed_at=now, picked_resource_id=r.id)
+        if ballot.status == OPEN:  # the channel's ballot shows the counts, without buttons
+            counts = store.tally(ballot.id)
+            items = sorted(
+                ballot_resources(scope.uow, c, ballot),
+                key=lambda x: (-counts.get(x.id, 0), x.created_at, x.id),
+            )
+            lines = tuple(
+                Msg("resources.result_line", {"link": link(x), "votes": counts.get(x.id, 0)})
+                for x in items
+            )
+            footer = Msg(
+                "resources.ballot_picked_footer",
+                {"title": label(r), "voters": store.voters(ballot.id)},
+            )
+            scope.outbox.edit(c.place, ballot_key(ballot.id), closed_ballot(c, m, lines, footer))
     if cancel_jobs:
         scope.uow.jobs.cancel(f"resource:vote:{m.id}:", c.id)
     picked = store.get(c.id, r.id) or r
@@ -276,11 +314,16 @@ def schedule_meeting(scope: Scope, m: MeetingInfo | None) -> None:
         return
     store, c, now = repo(scope.uow), scope.c, scope.now()
     opens, closes = window(scope.settings, m)
-    if closes <= now or store.picked_for(c.id, m.id) is not None:
-        return  # too late for a vote, or already decided: a facilitator can still pick
+    if store.picked_for(c.id, m.id) is not None:
+        return  # already decided: a facilitator can still pick another
     ballot = store.ballot_for(c.id, m.id)
     payload = {"meeting_id": m.id}
-    if ballot is None:
+    if ballot is not None and ballot.status in (*LIVE, PICKING):
+        closes = max(closes, now)  # a window moved into the past closes the vote now
+        if closes != ballot.closes_at:
+            store.update_ballot(ballot.id, closes_at=closes)
+            refresh_ballot_post(scope, ballot.id)
+    elif ballot is None and closes > now:
         scope.uow.jobs.add(
             JOB_OPEN,
             max(opens, now),
@@ -289,13 +332,24 @@ def schedule_meeting(scope: Scope, m: MeetingInfo | None) -> None:
             key=f"resource:vote:{m.id}:open",
             expires_at=closes,
         )
-    elif ballot.status in (*LIVE, PICKING):
-        store.update_ballot(ballot.id, closes_at=closes)
     else:
-        return
+        return  # too late for a vote, or the vote is over
     scope.uow.jobs.add(
         JOB_CLOSE, closes, payload, c.id, key=f"resource:vote:{m.id}:close", expires_at=m.starts_at
     )
+
+
+def refresh_ballot_post(scope: Scope, ballot_id: int) -> None:
+    """Edit an open ballot's channel post to its current candidates and closing time."""
+    store, c = repo(scope.uow), scope.c
+    ballot = next((b for b in store.live_ballots(c.id) if b.id == ballot_id), None)
+    if ballot is None or ballot.status != OPEN:
+        return
+    m = get_meeting(scope.uow, c.id, ballot.meeting_id)
+    if m is None:
+        return
+    items = ballot_resources(scope.uow, c, ballot)
+    scope.outbox.edit(c.place, ballot_key(ballot.id), ballot_post(scope.c, ballot, m, items))
 
 
 def ensure_upcoming(scope: Scope) -> None:
@@ -431,7 +485,10 @@ def cancel_meeting(scope: Scope, meeting_id: int) -> None:
             m = get_meeting(scope.uow, c.id, meeting_id)
             if m is not None:
                 lines = tuple(
-                    Msg("resources.ballot_line", {"id": r.id, "link": link(r), "why": why_part(r)})
+                    Msg(
+                        "resources.ballot_line",
+                        {"id": r.id, "link": ballot_link(r), "why": ballot_why(r)},
+                    )
                     for r in ballot_resources(scope.uow, c, ballot)
                 )
                 footer = Msg("resources.ballot_cancelled_footer")
@@ -482,7 +539,7 @@ def ask_for_ratings(scope: Scope, meeting_id: int) -> None:
     scope.post(
         Reply(
             Msg("resources.rate_ask", {"id": r.id}),
-            card=Card(title=Msg.plain(r.title), url=r.url, buttons=buttons),
+            card=Card(title=Msg.plain(label(r)), url=r.url, buttons=buttons),
             visibility=Visibility.CHANNEL,
         )
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 
 from bot.features.resources.records import RatingSummary, Resource
+from bot.features.resources.urls import link_label
 
 MAX_CANDIDATES = 10
 CANDIDATE_MONTHS = 6  # suggestions are carried over from month to month until this old
@@ -63,7 +64,7 @@ def merge_tags(old: Sequence[str], new: Sequence[str]) -> tuple[str, ...]:
 
 
 def matches(resource: Resource, tag: str | None, q: str | None, whys: Sequence[str] = ()) -> bool:
-    if tag and tag.strip().lower() not in {t.lower() for t in resource.tags}:
+    if tag and " ".join(tag.split()).lower() not in {t.lower() for t in resource.tags}:
         return False
     if q:
         haystack = " ".join(
@@ -126,7 +127,7 @@ def export_markdown(community: str, rows: Sequence[ExportRow], generated: str) -
     ]
     for row in rows:
         r = row.resource
-        lines.append(f"## [{md_escape(r.title)}]({md_url(r.url)})")
+        lines.append(f"## [{md_escape(link_label(r.title, r.url))}]({md_url(r.url)})")
         lines.append("")
         meta = [f"Discussed {row.meeting_date}"]
         if row.meeting_title:

@@ -135,3 +135,26 @@ def fallback_title(url: str) -> str:
     path = unquote(parts.path).rstrip("/")
     title = " ".join((host + path).split())
     return title if len(title) <= 200 else title[:199] + "…"
+
+
+# A web address or a bare domain written in a title ("https://bank.example/login",
+# "www.bank.example"): shown as a link's text, it would hide where the link goes.
+_DOMAIN_IN_TEXT = re.compile(
+    r"(?<![\w.-])(?:[a-z][a-z0-9+.-]*://)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})(?![\w-])",
+    re.IGNORECASE,
+)
+
+
+def _related(name: str, host: str) -> bool:
+    return name == host or host.endswith("." + name) or name.endswith("." + host)
+
+
+def link_label(title: str, url: str) -> str:
+    """The text to show for a link: the title, plus the real host when the title names
+    another site (a title is never a link in disguise)."""
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    for match in _DOMAIN_IN_TEXT.finditer(title):
+        name = match.group(1).lower().rstrip(".").removeprefix("www.")
+        if not _related(name, host):
+            return f"{title} ({host})" if host else title
+    return title
