@@ -7,20 +7,28 @@ receives the replies (each request's response_url points at it). For each reques
 * ack   = from sending the request to receiving Slack's required HTTP 200;
 * reply = from sending the request to the private reply reaching the stand-in.
 
-Two set-ups are measured in the same run:
+Set-ups (``MODES``), each in fresh child processes:
 
-* ``bolt, one loop``: Bolt dispatches on the HTTP server's loop; the listener acks first
-  and then runs the core (process_before_response=False) on the same loop.
-* ``fast ack + bot loop`` (what ``copbot run`` uses): the HTTP front checks the signature
-  and acks at once; Bolt and the core run on a second event loop in a thread.
+* ``baseline``: a bare aiohttp handler (no Bolt, core or database): the floor that the load
+  generator and the machine impose.
+* ``bolt``: Bolt dispatches on the HTTP server's loop; the listener acks first and then runs
+  the core (process_before_response=False) on the same loop.
+* ``one-loop``: the HTTP front checks the signature and acks at once; Bolt and the core run
+  as tasks on the same loop.
+* ``bot-loop`` (what ``copbot run`` uses): as ``one-loop``, but Bolt and the core run on a
+  second event loop in a thread (see adapters/slack/app.py for the figures behind it).
+* ``bot-loop-0.5ms``: as ``bot-loop`` with ``sys.setswitchinterval(0.0005)`` (tried, dropped).
 
-usage: python bench/slack_ack.py [concurrent requests, default 100] [rounds, default 3]
+usage: python bench/slack_ack.py [requests=100] [rounds=3] [modes=all] [spread ms=0]
+(modes: comma-separated names from ``MODES``; spread: send the requests evenly over that
+many milliseconds instead of all at once, so later acks compete with earlier requests' work)
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import statistics
 import sys
 import tempfile
 import time
@@ -60,11 +68,11 @@ def serve_standin(queue: Any) -> None:
     asyncio.run(main())
 
 
-def serve(queue: Any, api_url: str, fast: bool | None, db_dir: str) -> None:
+def serve(queue: Any, api_url: str, mode: str, db_dir: str) -> None:
     """The app under test (child process): report the port, then serve until killed.
 
-    ``fast=None`` is the baseline: a bare aiohttp handler that answers 200 and then posts
-    an empty reply to the response_url itself (no Bolt, no core, no database).
+    ``mode`` is one of ``MODES``; ``baseline`` is a bare aiohttp handler that answers 200 and
+    then posts an empty reply to the response_url itself (no Bolt, no core, no database).
     """
     import logging
 
@@ -105,11 +113,12 @@ def serve(queue: Any, api_url: str, fast: bool | None, db_dir: str) -> None:
         await asyncio.Event().wait()
 
     async def main() -> None:
-        assert fast is not None
         chat = SlackChat(make_client("xoxb-bench", api_url))
         app = build_app(chat, database_url=f"sqlite:///{db_dir}/bench.db")
-        bot_loop = BotLoop().start() if fast else None
-        adapter = SlackAdapter(app, chat, SECRET, bot_loop=bot_loop, fast_ack=fast)
+        bot_loop = BotLoop().start() if mode.startswith("bot-loop") else None
+        if mode == "bot-loop-0.5ms":
+            sys.setswitchinterval(0.0005)  # the process-wide hack an earlier version used
+        adapter = SlackAdapter(app, chat, SECRET, bot_loop=bot_loop, fast_ack=mode != "bolt")
         runner = web.AppRunner(adapter.web_app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -118,7 +127,7 @@ def serve(queue: Any, api_url: str, fast: bool | None, db_dir: str) -> None:
         queue.put(f"http://127.0.0.1:{port}/slack/events")
         await asyncio.Event().wait()
 
-    asyncio.run(main() if fast is not None else bare())
+    asyncio.run(bare() if mode == "baseline" else main())
 
 
 def pct(values: list[float], q: float) -> float:
@@ -132,7 +141,12 @@ async def replies(session: aiohttp.ClientSession, standin_url: str) -> dict[str,
 
 
 async def measure(
-    session: aiohttp.ClientSession, url: str, standin_url: str, n: int, round_no: int
+    session: aiohttp.ClientSession,
+    url: str,
+    standin_url: str,
+    n: int,
+    round_no: int,
+    spread: float = 0.0,
 ) -> dict[str, float]:
     bodies = []
     for i in range(n):
@@ -152,7 +166,8 @@ async def measure(
     sent: dict[str, float] = {}
     acks: list[float] = []
 
-    async def one(path: str, body: str) -> None:
+    async def one(index: int, path: str, body: str) -> None:
+        await asyncio.sleep(spread * index / n)
         start = time.perf_counter()
         sent[path] = start
         status, _ = await post_signed(session, url, SECRET, body)
@@ -160,7 +175,7 @@ async def measure(
         assert status == 200, status
 
     wall = time.perf_counter()
-    await asyncio.gather(*(one(path, body) for path, body in bodies))
+    await asyncio.gather(*(one(i, path, body) for i, (path, body) in enumerate(bodies)))
     deadline = time.perf_counter() + 60
     arrived = await replies(session, standin_url)
     while not all(p in arrived for p in sent):
@@ -179,7 +194,7 @@ async def measure(
     }
 
 
-async def run_mode(fast: bool | None, n: int, rounds: int) -> list[dict[str, float]]:
+async def run_mode(mode: str, n: int, rounds: int, spread: float) -> list[dict[str, float]]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     procs = [ctx.Process(target=serve_standin, args=(queue,))]
@@ -188,7 +203,7 @@ async def run_mode(fast: bool | None, n: int, rounds: int) -> list[dict[str, flo
         try:
             standin_url = queue.get(timeout=60)
             procs.append(
-                ctx.Process(target=serve, args=(queue, standin_url + "/api/", fast, db_dir))
+                ctx.Process(target=serve, args=(queue, standin_url + "/api/", mode, db_dir))
             )
             procs[1].start()
             url = queue.get(timeout=60)
@@ -199,7 +214,9 @@ async def run_mode(fast: bool | None, n: int, rounds: int) -> list[dict[str, flo
                 body = slash_command_body(text=setup, response_url=standin_url + "/response/w")
                 await post_signed(session, url, SECRET, body)
                 await measure(session, url, standin_url, n, 99)
-                results = [await measure(session, url, standin_url, n, r) for r in range(rounds)]
+                results = [
+                    await measure(session, url, standin_url, n, r, spread) for r in range(rounds)
+                ]
         finally:
             for proc in procs:
                 proc.terminate()
@@ -207,35 +224,47 @@ async def run_mode(fast: bool | None, n: int, rounds: int) -> list[dict[str, flo
     return results
 
 
+MODES = {
+    "baseline": "baseline: bare aiohttp, no Bolt/core/db",
+    "bolt": "Bolt on one loop (ack() in the listener)",
+    "one-loop": "fast ack, Bolt + core on the same loop",
+    "bot-loop": "fast ack, Bolt + core on a bot loop thread",
+    "bot-loop-0.5ms": "as bot-loop, plus sys.setswitchinterval(0.0005)",
+}
+KEYS = ("ack_p50", "ack_p99", "ack_max", "reply_p50", "reply_p99", "wall")
+
+
+def _row(label: str, r: dict[str, float]) -> str:
+    return "| " + " | ".join([label] + [f"{r[k]:.1f}" for k in KEYS]) + " |"
+
+
 async def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    modes = sys.argv[3].split(",") if len(sys.argv) > 3 else list(MODES)
+    spread = float(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.0
+    arrival = f"spread evenly over {spread * 1000:.0f} ms" if spread else "all at once"
     print(
-        f"Slack /cop: {n} concurrent signed requests on loopback, {rounds} rounds each, "
-        f"command `/cop {COMMAND}` (new member each request)"
+        f"Slack /cop: {n} signed requests on loopback ({arrival}), {rounds} rounds per set-up, "
+        f"command `/cop {COMMAND}` (new member each request); times in ms"
     )
-    header = ("set-up", "ack p50", "ack p99", "ack max", "reply p50", "reply p99", "wall")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    modes: tuple[tuple[bool | None, str], ...] = (
-        (None, "baseline: bare aiohttp"),
-        (False, "bolt, one loop"),
-        (True, "fast ack + bot loop"),
-    )
-    for fast, label in modes:
-        for r in await run_mode(fast, n, rounds):
-            cells = (
-                [label]
-                + [
-                    f"{r[k]:.1f} ms"
-                    for k in ("ack_p50", "ack_p99", "ack_max", "reply_p50", "reply_p99")
-                ]
-                + [f"{r['wall']:.0f} ms"]
-            )
-            print("| " + " | ".join(cells) + " |")
-    print(
-        "(ms; median of a round in p50 columns; Slack's ack limit is 3,000 ms, target p99 < 50 ms)"
-    )
+    print("| set-up | ack p50 | ack p99 | ack max | reply p50 | reply p99 | wall |")
+    print("|---|---|---|---|---|---|---|")
+    summary = []
+    for mode in modes:
+        results = await run_mode(mode, n, rounds, spread)
+        for r in results:
+            print(_row(mode, r), flush=True)
+        summary.append(
+            _row(f"{mode} (median)", {k: statistics.median(r[k] for r in results) for k in KEYS})
+        )
+    print("\nMedians over rounds:")
+    print("| set-up | ack p50 | ack p99 | ack max | reply p50 | reply p99 | wall |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(summary))
+    for mode in modes:
+        print(f"  {mode}: {MODES[mode]}")
+    print("Slack's ack limit is 3,000 ms; target p99 ack < 50 ms.")
     return 0
 
 

@@ -7,7 +7,8 @@
   HTTP 429 (with Retry-After) or ``ok: false`` errors.
 * ``signed_headers`` / ``post_signed``: Slack's v0 request signature.
 * ``slash_command_body`` / ``block_actions_body`` / ``view_submission_body`` /
-  ``message_im_body``: payloads shaped as Slack sends them.
+  ``message_im_body``: payloads shaped as Slack sends them; ``as_slack_sends`` encodes
+  typed text the way Slack does in a command's or message's ``text``.
 """
 
 from __future__ import annotations
@@ -265,6 +266,15 @@ def slash_command_body(
             "trigger_id": trigger_id,
         }
     )
+
+
+def as_slack_sends(typed: str) -> str:
+    """A member's typed text as Slack puts it in a payload: ``&``, ``<``, ``>`` as entities.
+
+    (With ``should_escape`` Slack also turns typed mentions and links into ``<…>`` tokens;
+    tests write those tokens themselves, e.g. ``<@U0BOB|bob>`` or ``<https://x.org>``.)
+    """
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _payload(payload: dict[str, Any]) -> str:

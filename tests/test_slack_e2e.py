@@ -39,6 +39,7 @@ from tests.slack_standin import (
     TEAM_ID,
     Call,
     SlackStandIn,
+    as_slack_sends,
     block_actions_body,
     message_im_body,
     post_signed,
@@ -175,15 +176,28 @@ async def test_profile_members_facilitator_help_and_forget_me(slack: Rig) -> Non
 
 async def test_mention_tokens_typed_by_members_never_ping(slack: Rig) -> None:
     await _setup(slack)
-    typed = "<!channel> <!here> <!everyone> <@U123> & co"
-    await slack.private(f'profile organisation="{typed}"', "U0BOB", "bob")
+    typed = "<!channel> <!here> <!everyone> <@U123> & co"  # typed literally: Slack encodes it
+    await slack.private(f'profile organisation="{as_slack_sends(typed)}"', "U0BOB", "bob")
+    # "@here" typed as a word reaches the app as Slack's token; it is kept as inert text.
+    await slack.private('profile topics="<!here> news"', "U0CAT", "cat")
     await slack.private("setup member_directory=full")
     directory = await slack.private("members")
     assert "&lt;!channel&gt; &lt;!here&gt; &lt;!everyone&gt; &lt;@U123&gt; &amp; co" in directory
+    assert "@\\u2060here news" in directory  # a word joiner: shown as @here, never parsed
     for call in slack.standin.calls:
         shown = _shown(call)
         for token in ("<!channel>", "<!here>", "<!everyone>", "<@U123>"):
             assert token not in shown, (call.method, token)
+
+
+async def test_typed_text_is_decoded_once_and_typed_links_become_addresses(slack: Rig) -> None:
+    await _setup(slack)
+    typed = as_slack_sends('profile organisation="Tom & Jerry <b>"')
+    shown = await slack.private(typed, "U0BOB", "bob")
+    assert "Tom &amp; Jerry &lt;b&gt;" in shown and "&amp;amp;" not in shown
+    # should_escape: Slack sends a typed address as a <…> token, with & encoded inside.
+    answer = await slack.private('resource suggest <https://ex.org/a?b=1&amp;c=2> title="Café"')
+    assert "ex.org/a?b=1&amp;c=2" in answer and "&amp;amp;" not in answer
 
 
 @pytest.fixture
@@ -349,6 +363,27 @@ async def test_rate_limited_call_is_retried_after_retry_after(slack: Rig) -> Non
     [post] = slack.standin.calls_to("chat.postMessage")
     assert "North" in _shown(post)
     assert slack.replies_to(url) == []  # nothing to report
+
+
+async def test_rate_limited_call_waits_the_retry_after_seconds_slack_asks_for(
+    slack: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    fake_asyncio = types.SimpleNamespace(sleep=recorded_sleep)
+    monkeypatch.setattr(builtin_async_handlers, "asyncio", fake_asyncio)
+    slack.standin.rate_limit("chat.postMessage", times=2, retry_after=7)
+    status, _, url = await slack.cop('setup name="North" timezone=Europe/London')
+    assert status == 200
+    assert waits == [7, 7]
+    assert len(slack.standin.calls_to("chat.postMessage")) == 1
+    assert slack.replies_to(url) == []
 
 
 async def test_failing_method_is_logged_and_reported_to_the_member(

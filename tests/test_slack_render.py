@@ -165,3 +165,48 @@ def test_modal_carries_command_and_place_but_never_the_author() -> None:
     assert view["blocks"][0]["optional"] is False and view["blocks"][1]["optional"] is True
     state = {"values": {"title": {"value": {"value": "Café"}}, "when": {"value": {"value": None}}}}
     assert form_values({"state": state}) == {"title": "Café", "when": ""}
+
+
+def test_plain_text_objects_carry_user_text_verbatim_because_slack_never_parses_them() -> None:
+    """Decision: header, button and modal texts are plain_text, shown literally by Slack
+    (no mrkdwn, links or mentions), so user text goes in as typed: escaping it would show
+    ``&amp;`` to readers. Everything Slack parses is escaped (see the test above)."""
+    typed = "Tom & Jerry <!channel> *x*"
+    card = Card(title=Msg.plain(typed), buttons=(Button(Msg.plain(typed), "members"),))
+    [message] = reply_messages(Reply(Msg.plain("x"), card=card))
+    header, actions = message.blocks[1], message.blocks[-1]
+    assert header["text"] == {"type": "plain_text", "text": typed, "emoji": True}
+    assert actions["elements"][0]["text"]["type"] == "plain_text"
+    assert actions["elements"][0]["text"]["text"] == typed
+    form = Form(command="note add", title=Msg.plain("A & <b>"), fields=())
+    title = modal_view(form, FormOrigin("T1", "C1"))["title"]
+    assert title == {"type": "plain_text", "text": "A & <b>", "emoji": True}
+    assert "Tom &amp; Jerry &lt;!channel&gt;" in message.text  # the fallback is parsed
+
+
+def test_formatting_typed_by_a_member_is_shown_never_applied() -> None:
+    typed = "*bold* _it_ ~gone~ `code` ```block``` snake_case :white_check_mark:"
+    shown = MRKDWN.render(Msg.plain(typed))
+    assert shown == (
+        "\u2217bold\u2217 \u02cdit\u02cd \u223cgone\u223c \u02cbcode\u02cb "
+        "\u02cb\u02cb\u02cbblock\u02cb\u02cb\u02cb snake_case :white_check_mark:"
+    )
+    assert not set("*~`") & set(shown)
+
+
+def test_a_quote_or_broadcast_word_typed_by_a_member_stays_inert() -> None:
+    shown = MRKDWN.render(Msg.plain("> quoted\n@here @Channel @everyone mail@here.org"))
+    assert shown.startswith("\u00ad&gt; quoted")
+    assert "@\u2060here @\u2060Channel @\u2060everyone mail@here.org" in shown
+
+
+def test_link_syntax_typed_by_a_member_is_text_and_bare_addresses_stay_whole() -> None:
+    shown = MRKDWN.render(Msg.plain("<https://evil.example|click> see https://ex.org/a_b~c*d"))
+    assert shown == "&lt;https://evil.example|click&gt; see https://ex.org/a_b~c*d"
+
+
+def test_template_markup_still_formats_around_inert_user_text() -> None:
+    shown = MRKDWN.render(
+        Msg("common.bad_value", {"value": "`x` *y*", "arg": "count", "expected": "n"})
+    )
+    assert shown.startswith("`\u02cbx\u02cb \u2217y\u2217` is not a valid `count`")

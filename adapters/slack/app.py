@@ -4,15 +4,26 @@
 button (block_actions) -> the button's typed command, run as if typed (via="button")
 modal (view_submission)-> Invocation(command, raw field values); refusals shown on the field
 DM to the app          -> core.handle_dm_text, answered in the DM (message.im)
+``/cop`` typed in a DM -> no community lives there: ``help`` lists the commands, anything
+                          else points to the member's community channels
 
 HTTP mode runs two event loops. The front loop (aiohttp, the main thread) only reads each
 request, checks its signature and, for the kinds whose answer is always an empty 200
 (slash commands, button presses, events), answers at once and hands the request to the bot
 loop (a thread) where Bolt dispatches it as usual: its listeners ack first and then run the
-core, whose database work is synchronous and would otherwise delay other requests' acks.
-Requests whose answer Bolt must compute (modal submissions, bad signatures, url_verification)
-are dispatched on the bot loop while the front waits for the answer. Socket Mode runs
-everything on one loop (the ack travels over the socket when the listener calls ``ack()``).
+core. Requests whose answer Bolt must compute (modal submissions, bad signatures,
+url_verification) are dispatched on the bot loop while the front waits for the answer.
+Socket Mode runs everything on one loop (the ack travels over the socket when the listener
+calls ``ack()``).
+
+Why a second loop (measured with bench/slack_ack.py on 2 busy cores, medians over rounds):
+the core's database work is synchronous and sits inside async feature handlers (bot/), so
+it cannot be moved to ``asyncio.to_thread`` from here; running the whole core in a thread
+*is* this bot loop. With everything on one loop, acks wait behind other requests' database
+work: when requests arrive faster than the core answers (100 spread over 200 ms) p99 ack
+was 220-400 ms against 20-30 ms with the bot loop. A process-wide
+``sys.setswitchinterval(0.0005)`` was tried and dropped: within noise (p99 ack 14-105 ms
+with it, 20-109 ms without; a bare aiohttp handler measured 38-77 ms in the same bursts).
 
 Nothing here logs a request body or an argument: a command may be an anonymous question.
 """
@@ -25,9 +36,9 @@ import json
 import logging
 import os
 import re
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -46,21 +57,25 @@ from adapters.slack.render import (
     FormOrigin,
     error_text,
     form_values,
+    from_slack,
     modal_view,
     reply_messages,
 )
 from bot.buttons import parse_button_id
+from bot.commands import tokenize
 from bot.context import Actor
 from bot.core import Invocation, Outcome
+from bot.errors import CommandError
 from bot.replies import Place, Reply
-from bot.text import Msg
+from bot.text import Lines, Link, Msg
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 SLASH_COMMAND = "/cop"
+# Opens a channel in the Slack app (or the browser) from any conversation.
+CHANNEL_LINK = "https://slack.com/app_redirect?team={team}&channel={channel}"
 T = TypeVar("T")
-SWITCH_INTERVAL = 0.0005  # seconds
 
 
 def quiet_slack_loggers() -> None:
@@ -84,9 +99,6 @@ class BotLoop:
         self._pending: set[concurrent.futures.Future[Any]] = set()
 
     def start(self) -> BotLoop:
-        # The core's work holds the GIL for long stretches; a shorter switch interval
-        # (default 5 ms) lets the front thread answer acks in between.
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self._thread.start()
         return self
 
@@ -156,7 +168,7 @@ class SlackAdapter:
         self.chat = chat
         self.signing_secret = signing_secret
         self.bot_loop = bot_loop
-        self.fast_ack = fast_ack and bot_loop is not None
+        self.fast_ack = fast_ack
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._tasks: set[asyncio.Task[Any]] = set()
         quiet_slack_loggers()
@@ -183,14 +195,56 @@ class SlackAdapter:
         team, channel = str(body.get("team_id", "")), str(body.get("channel_id", ""))
         user = {"id": body.get("user_id", ""), "name": body.get("user_name", "")}
         origin = Origin(team, channel, str(user["id"]), body.get("response_url") or None)
+        text = from_slack(str(body.get("text", "")))
+        if _is_dm(channel) and not self._is_help(text):
+            # No community lives in a direct message (and none may be set up there).
+            reply = Reply(self._dm_pointer(team, origin.user_id, text))
+            await self._show(Outcome(reply, ok=False), origin, trigger_id=None)
+            return
         inv = Invocation(
             place=Place("slack", team, channel),
             actor=_actor(user),
-            text=str(body.get("text", "")),
+            text=text,
             supports_forms=True,
             is_dm=_is_dm(channel),
         )
         await self._run(inv, origin, trigger_id=body.get("trigger_id"))
+
+    def _is_help(self, text: str) -> bool:
+        try:
+            found = self.core.registry.match(tokenize(text))
+        except CommandError:
+            return False
+        return found is not None and found[0].name == "help"
+
+    def _channels(self, team: str, user_id: str) -> Lines | None:
+        """Links to the channels of the member's communities on this workspace."""
+        with self.core.uow_factory() as uow:
+            mine = [c for c, _m in uow.members.memberships("slack", user_id)]
+        links = [
+            Msg.plain(
+                Link(CHANNEL_LINK.format(team=c.place.workspace, channel=c.place.channel), c.name)
+            )
+            for c in mine
+            if c.place.workspace == team
+        ]
+        return Lines(tuple(links), sep=", ") if links else None
+
+    def _dm_pointer(self, team: str, user_id: str, text: str) -> Msg:
+        channels = self._channels(team, user_id)
+        if channels is None:
+            return Msg("slack.dm_no_community")
+        return Msg("slack.dm_use_channel", {"command": text.strip(), "channels": channels})
+
+    def _dm_help(self, team: str, user_id: str, reply: Reply) -> Reply:
+        """Help typed in a direct message: the command list, pointing to the channel."""
+        if reply.text.key != "help.overview_not_set_up":
+            return reply
+        lines = reply.text.data.get("lines", "")
+        channels = self._channels(team, user_id)
+        if channels is None:
+            return replace(reply, text=Msg("slack.dm_help_no_community", {"lines": lines}))
+        return replace(reply, text=Msg("slack.dm_help", {"channels": channels, "lines": lines}))
 
     async def on_button(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
         await ack()
@@ -262,7 +316,9 @@ class SlackAdapter:
         token = CURRENT_ORIGIN.set(origin)
         try:
             reply = await self.core.handle_dm_text(
-                Place("slack", team, channel), Actor(user_id, user_id), str(event.get("text", ""))
+                Place("slack", team, channel),
+                Actor(user_id, user_id),
+                from_slack(str(event.get("text", ""))),
             )
             await self.chat.post(channel, reply_messages(reply))
         except SlackError as err:
@@ -276,27 +332,47 @@ class SlackAdapter:
         token = CURRENT_ORIGIN.set(origin)
         try:
             outcome = await self.core.handle(inv)
-            await self._show(outcome, origin, trigger_id=str(trigger_id) if trigger_id else None)
+            if inv.is_dm and inv.via == "typed":
+                team = inv.place.workspace
+                outcome = replace(outcome, reply=self._dm_help(team, origin.user_id, outcome.reply))
+            trigger = str(trigger_id) if trigger_id else None
+            await self._show(outcome, origin, trigger_id=trigger, place=inv.place)
         finally:
             CURRENT_ORIGIN.reset(token)
 
-    async def _show(self, outcome: Outcome, origin: Origin, trigger_id: str | None) -> None:
+    async def _show(
+        self,
+        outcome: Outcome,
+        origin: Origin,
+        trigger_id: str | None,
+        place: Place | None = None,
+    ) -> None:
+        """Answer the member; a form opens as a modal that submits in ``place`` (the
+        community a button from a DM names; else where the member acted)."""
         reply = outcome.reply
         try:
             if reply.form is not None and trigger_id:
-                where = FormOrigin(origin.team, origin.channel)
+                where = (
+                    FormOrigin(place.workspace, place.channel)
+                    if place is not None
+                    else FormOrigin(origin.team, origin.channel)
+                )
                 try:
                     await self.chat.call(
                         "views.open", trigger_id=trigger_id, view=modal_view(reply.form, where)
                     )
                     return
-                except SlackError as err:
-                    if err.error != "expired_trigger_id":
-                        raise
-                    reply = Reply(Msg("slack.form_expired"))
+                except SlackError as err:  # logged by chat.call; the member is told here
+                    reply = Reply(self._form_failure(err, reply.form.command))
             await self.chat.answer(origin, reply)
         except SlackError as err:
             await self.chat.report(err, origin)
+
+    @staticmethod
+    def _form_failure(err: SlackError, command: str) -> Msg:
+        if err.error == "expired_trigger_id":  # trigger ids last 3 seconds
+            return Msg("slack.form_expired")
+        return Msg("slack.form_failed", {"error": err.error, "command": command})
 
     def _field_errors(self, view: dict[str, Any], outcome: Outcome) -> dict[str, str]:
         blocks = list((view.get("state") or {}).get("values", {}))
@@ -321,8 +397,14 @@ class SlackAdapter:
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): [v] for k, v in request.headers.items()
         }
-        if self.fast_ack and self._fire_and_forget(body, request.headers) and self.bot_loop:
-            self.bot_loop.submit(self._dispatch(body, request.query_string, headers))
+        if self.fast_ack and self._fire_and_forget(body, request.headers):
+            work = self._dispatch(body, request.query_string, headers)
+            if self.bot_loop is not None:
+                self.bot_loop.submit(work)
+            else:
+                task = asyncio.create_task(work)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             return web.Response(status=200)
         if self.bot_loop is not None:
             response = await self.bot_loop.call(self._dispatch(body, request.query_string, headers))

@@ -4,13 +4,23 @@ Three renderings of the same ``Msg``:
 
 * ``SlackRenderer`` (mrkdwn, for section/context text): the template's own text is escaped
   and its markup converted first, then every data value is escaped (``&``, ``<``, ``>``), so
-  ``<!channel>``, ``<!here>``, ``<!everyone>`` or ``<@U…>`` typed by a member is shown, never
-  obeyed. Moments become ``<!date^…>`` tokens (each reader sees their own timezone),
-  mentions the bot means become ``<@U…>``, links ``<https://…|label>``.
+  ``<!channel>``, ``<!here>``, ``<!everyone>``, ``<@U…>`` or ``<https://evil|click>`` typed
+  by a member is shown, never obeyed. User text never formats either (the rule every
+  renderer follows, as on Discord): mrkdwn has no backslash escape, so a ``*``, ``_`` or
+  ``~`` that could open or close formatting and every backtick become look-alikes
+  (``∗ ˍ ∼ ˋ``, the characters jsx-slack uses), a ``>`` starting a line gets an invisible
+  soft hyphen before it (no quote), and ``@here``/``@channel``/``@everyone`` get a word
+  joiner after the ``@``; bare web addresses are left whole. ``snake_case`` and
+  ``:white_check_mark:`` are untouched (a marker between two letters never formats).
+  Moments become ``<!date^…>`` tokens (each reader sees their own timezone), mentions the
+  bot means become ``<@U…>``, links ``<https://…|label>``.
 * ``FallbackRenderer``: the same, with the markup stripped: the ``text`` that Slack shows in
   notifications and where blocks cannot be drawn.
-* ``PLAIN`` (bot.prompts): plain_text objects (headers, buttons, modal labels), which Slack
-  never parses, so they need no escaping.
+* ``PLAIN`` (bot.prompts): plain_text objects (headers, buttons, modal titles and labels).
+  Slack shows plain_text literally: no mrkdwn, no links, no mentions
+  (https://docs.slack.dev/reference/block-kit/composition-objects/text-object), and a raw
+  ``&``/``<``/``>`` there is accepted and displayed as typed. So user text goes in
+  unescaped: escaping it would risk showing ``&amp;`` to readers (pinned by a test).
 
 Attachments (e.g. an ``.ics`` file) are shown as code blocks in the message rather than
 uploaded: an upload is visible to the whole conversation even when the reply is private,
@@ -67,6 +77,69 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_SLACK_TOKEN_RE = re.compile(r"<([^<>]*)>")
+_ENTITY_RE = re.compile(r"&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def from_slack(text: str) -> str:
+    """What a member typed, from Slack's encoding of a slash command's or message's text.
+
+    Slack sends typed ``&``, ``<``, ``>`` as entities and (``should_escape``) turns
+    mentions, channels and links into ``<…>`` tokens. User mentions stay tokens (the core
+    resolves ``<@U…|name>``); a link becomes its address, a channel ``#name``, a special
+    mention ``@here``; then the entities are decoded. The text is data from here on and is
+    escaped again whenever it is shown.
+    """
+
+    def token(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            return match.group(0)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            special = target[1:].split("^")[0]
+            if special in ("subteam", "date"):
+                return label or special
+            return "@" + special
+        if target.lower().startswith("mailto:"):
+            return label or target[len("mailto:") :]
+        return target
+
+    text = _SLACK_TOKEN_RE.sub(token, text)
+    return _ENTITY_RE.sub(lambda m: _ENTITIES[m.group(1)], text)
+
+
+_URL_RE = re.compile(r"https?://[^\s<>|`]+", re.IGNORECASE)
+# A marker can open or close formatting unless it sits between two word characters.
+_MARKER_RE = re.compile(r"(?<!\w)[*_~]|[*_~](?!\w)")
+_LOOKALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+_QUOTE_RE = re.compile(r"^(\s*)(?=&gt;)", re.MULTILINE)
+_BROADCAST_RE = re.compile(r"(?<!\w)@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+SOFT_HYPHEN = "\u00ad"
+
+
+def _inert(text: str) -> str:
+    text = _MARKER_RE.sub(lambda m: _LOOKALIKE[m.group(0)], text).replace("`", _LOOKALIKE["`"])
+    text = _QUOTE_RE.sub(lambda m: m.group(1) + SOFT_HYPHEN, text)
+    return _BROADCAST_RE.sub("@" + WORD_JOINER, text)
+
+
+def escape_data(text: str) -> str:
+    """User text for mrkdwn: escaped, and unable to format (see the module docstring)."""
+    text = escape(text)
+    parts: list[str] = []
+    last = 0
+    for match in _URL_RE.finditer(text):
+        parts.append(_inert(text[last : match.start()]))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(_inert(text[last:]))
+    return "".join(parts)
+
+
 def safe_url(url: str) -> str | None:
     """An http(s) URL fit to sit inside ``<url|label>``, or None."""
     url = url.strip()
@@ -119,7 +192,7 @@ class SlackRenderer(Renderer):
     """mrkdwn for section, field and context text."""
 
     def escape(self, text: str) -> str:
-        return escape(text)
+        return escape_data(text)
 
     def markup(self, tmpl: str) -> str:
         # The template's own literal <, > and & are text too (e.g. "/cop help <group>").
