@@ -215,9 +215,10 @@ async def test_answers_are_posted_without_names_and_listed_as_answered(club: Har
     await bot.say("alice", '/cop questions answer Q1 "The group does."')
     posted = bot.chat.channel()
     assert len(posted) == 1 and "The group does." in posted[0] and "alice" not in posted[0]
-    assert "answered" in await bot.say("bob", "/cop questions answered")
+    listed = await bot.say("bob", "/cop questions answered")
+    assert listed.startswith("Answered questions (1):") and "Q1 (+0, answered)" in listed
     assert "Q1" not in await bot.say("bob", "/cop questions open")
-    await bot.say("alice", "/cop questions answered Q2")
+    assert "Marked as answered: Q2" in await bot.say("alice", "/cop questions discussed Q2")
     assert "None yet" in await bot.say("bob", "/cop questions open")
 
 

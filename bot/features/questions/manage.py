@@ -143,8 +143,8 @@ async def answer(ctx: Context) -> Reply:
 
 
 @command(
-    "questions answered",
-    help="questions.help_answered",
+    "questions discussed",
+    help="questions.help_discussed",
     args=(
         Arg(
             "numbers",
