@@ -6,17 +6,20 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint fmt demo bench clean
 
+# Set-up and run lines are silent (@) so piped console output is only the bot's; notes go
+# to stderr. The stamp is older than pyproject.toml after a dependency change: reinstall.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "copbot: installing into $(VENV) (first run, or pyproject.toml changed)" >&2
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip >&2
+	@$(BIN)/pip install --quiet -e '.[dev]' >&2
+	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/copbot run
+	@$(BIN)/copbot run
 
 demo: $(STAMP)
-	$(BIN)/copbot demo
+	@$(BIN)/copbot demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

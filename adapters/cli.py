@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 ENVIRONMENT = """\
 environment variables:
@@ -46,26 +47,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     run.add_argument("--platform", choices=("slack", "discord", "console"), default=None)
     run.add_argument("--port", type=int, default=3000, help="Slack HTTP mode port (default 3000)")
-    run.add_argument("--db", help="SQLite file or database URL (overrides DATABASE_URL)")
+    run.add_argument(
+        "--db", type=db_arg, help="SQLite file or database URL (overrides DATABASE_URL)"
+    )
 
     console = sub.add_parser(
         "console", help="chat with the bot on standard input (no platform account needed)"
     )
-    console.add_argument("--db", help="SQLite file or database URL (overrides DATABASE_URL)")
     console.add_argument(
-        "--start", help="simulated start time, ISO 8601 (default: now); e.g. 2027-01-04T09:00Z"
+        "--db", type=db_arg, help="SQLite file or database URL (overrides DATABASE_URL)"
+    )
+    console.add_argument(
+        "--start",
+        type=start_arg,
+        help="simulated start time, ISO 8601 (default: now); e.g. 2027-01-04T09:00Z",
     )
 
     sub.add_parser("demo", help="watch one community's month on the console, in seconds")
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
-    migrate.add_argument("--db", help="SQLite file or database URL (overrides DATABASE_URL)")
+    migrate.add_argument(
+        "--db", type=db_arg, help="SQLite file or database URL (overrides DATABASE_URL)"
+    )
     return parser.parse_args(argv)
 
 
 def db_url(value: str | None) -> str | None:
+    """A database URL as given, or an SQLite file path (relative to here, ``~`` expanded)."""
     if value is None:
         return None
-    return value if "://" in value else f"sqlite:///{value}"
+    return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
+
+
+def db_arg(value: str) -> str:
+    """``--db``: refuse a file in a folder that does not exist (SQLite cannot create it)."""
+    if "://" not in value and not Path(value).expanduser().parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {Path(value).parent} for {value}")
+    return value
+
+
+def start_arg(value: str) -> datetime:
+    try:
+        return parse_start(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 date-time, e.g. 2027-01-04T09:00Z"
+        ) from None
 
 
 def parse_start(value: str | None) -> datetime:
@@ -102,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_demo(print))
     if args.command == "console":
-        return run_console(db_url(args.db), parse_start(args.start))
+        return run_console(db_url(args.db), args.start or parse_start(None))
     platform = choose_platform(args.platform)
     if platform == "console":
         print(

@@ -219,12 +219,11 @@ def parse_duration(text: str) -> timedelta:
     if not m:
         raise ValueError(text)
     amount, unit = int(m.group(1)), m.group(2).lower()[0]
-    return {
-        "m": timedelta(minutes=amount),
-        "h": timedelta(hours=amount),
-        "d": timedelta(days=amount),
-        "w": timedelta(weeks=amount),
-    }[unit]
+    minutes = amount * {"m": 1, "h": 60, "d": 1440, "w": 10080}[unit]
+    try:
+        return timedelta(minutes=minutes)
+    except OverflowError:
+        raise ValueError(text) from None  # "99999999999w": not a duration anyone means
 
 
 def format_duration(value: timedelta) -> str:

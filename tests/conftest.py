@@ -6,6 +6,7 @@ Network access beyond 127.0.0.1 (and local sockets) fails the test.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import uuid
@@ -22,20 +23,53 @@ PG_URL = os.environ.get("COPBOT_TEST_DATABASE_URL")
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)  # a Monday
 
 
+LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def _refuse(what: object) -> RuntimeError:
+    return RuntimeError(f"test tried to reach the network: {what!r}")
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks connections and name look-ups beyond loopback.
+
+    Guarding ``socket.socket.connect``/``connect_ex`` covers asyncio too: the event loop's
+    ``sock_connect`` (aiohttp, discord.py, slack-sdk) calls ``sock.connect`` on a
+    non-blocking socket. ``getaddrinfo`` is guarded so no test sends a DNS query.
+    """
     # Title look-ups are tested with an injected fetcher against a local server only.
     monkeypatch.setenv("COPBOT_TITLE_LOOKUP", "off")
     real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0] if isinstance(address, tuple) else address
+            if host not in LOCAL_HOSTS:
+                raise _refuse(address)
 
     def guarded(self: socket.socket, address: object) -> object:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            host = address[0] if isinstance(address, tuple) else address
-            if host not in ("127.0.0.1", "::1", "localhost"):
-                raise RuntimeError(f"test tried to reach the network: {address!r}")
+        check(self, address)
         return real_connect(self, address)  # type: ignore[arg-type]
 
+    def guarded_ex(self: socket.socket, address: object) -> int:
+        check(self, address)
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    def guarded_getaddrinfo(host: object, *args: object, **kw: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in LOCAL_HOSTS:
+            try:
+                ipaddress.ip_address(str(name).split("%")[0])  # a literal needs no DNS
+            except ValueError:
+                raise _refuse(host) from None
+        return real_getaddrinfo(host, *args, **kw)  # type: ignore[arg-type]
+
     monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
 
 
 def _sqlite_engine(tmp_path: object) -> Engine:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import aiohttp
+import pytest
 
 from bot.features import load_registry
 from bot.prompts import PLAIN, catalogue, placeholders
@@ -97,3 +103,21 @@ def test_only_the_system_clock_reads_the_wall_clock() -> None:
         if pattern.search(path.read_text(encoding="utf-8")) and path.name != "clock.py"
     ]
     assert offenders == []
+
+
+async def test_the_network_guard_stops_an_aiohttp_request_to_a_public_ip_at_once() -> None:
+    """aiohttp connects through the event loop's sock_connect; the guard still catches it."""
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(RuntimeError, match="test tried to reach the network"):
+            # 192.0.2.1 (TEST-NET-1) never answers: only the guard can make this fail fast.
+            await asyncio.wait_for(session.get("http://192.0.2.1:81/"), timeout=20)
+    assert time.monotonic() - started < 5
+
+
+def test_the_network_guard_refuses_dns_look_ups_but_not_loopback() -> None:
+    with pytest.raises(RuntimeError, match="test tried to reach the network"):
+        socket.getaddrinfo("example.org", 443)
+    with pytest.raises(RuntimeError, match="test tried to reach the network"):
+        socket.create_connection(("192.0.2.1", 80), timeout=20)
+    assert socket.getaddrinfo("127.0.0.1", 80) and socket.getaddrinfo("localhost", 80)

@@ -80,3 +80,10 @@ async def test_communities_never_see_each_others_data(any_bot: Harness) -> None:
         "can’t", "can't"
     )
     assert PLACE != OTHER
+
+
+async def test_an_absurdly_long_duration_setting_is_refused_not_a_crash(bot: Harness) -> None:
+    await bot.setup()
+    text = await bot.say("alice", "/cop setup reminders=99999999999w")
+    assert "99999999999w is not a valid reminders" in text and bot.last and not bot.last.ok
+    assert "Usage: /cop setup" in text

@@ -57,3 +57,18 @@ async def test_last_facilitator_forgetting_lets_the_next_setup_take_over(bot: Ha
     await bot.say("bob", "/cop setup name=Renamed")
     assert "Renamed" in await bot.say("bob", "/cop setup")
     assert "bob" in await bot.say("bob", "/cop facilitator list")
+
+
+async def test_an_unknown_stored_directory_setting_shows_members_only_names(bot: Harness) -> None:
+    await bot.setup()
+    await bot.say("bob", "/cop profile sector=provider region=Leeds")
+    with bot.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO community_setting (community_id, key, value) "
+                "VALUES (1, 'member_directory', 'everything')"
+            )
+        )
+    member_view = await bot.say("carol", "/cop members")
+    assert "bob" in member_view and "provider" not in member_view
+    assert "Leeds" in await bot.say("alice", "/cop members")  # facilitators still see all

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from adapters.console.chat import CHANNEL, ConsoleChat
 from adapters.runtime import App, build_app
@@ -21,6 +21,7 @@ from bot.core import Invocation
 from bot.replies import Place, Reply
 
 PLACE = Place("console", "console", CHANNEL)
+MAX_ADVANCE = timedelta(weeks=52)  # one step runs everything due on the way
 _LINE_RE = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(\(dm\))?\s*:\s?(.*)$")
 
 
@@ -78,7 +79,9 @@ class ConsoleSession:
             try:
                 delta = parse_duration(rest)
             except ValueError:
-                self.write("(console) usage: !advance 3d (also 2h, 45m, 1w)")
+                delta = timedelta(0)
+            if not timedelta(0) < delta <= MAX_ADVANCE:
+                self.write("(console) usage: !advance 3d (also 2h, 45m, 1w; up to 52w at a time)")
                 return
             await self.app.scheduler.run_until(self.clock, self.clock.now() + delta)
             self.write(f"(console) now {self.clock.now().isoformat(timespec='minutes')}")

@@ -91,9 +91,9 @@ def directory_line(member: Member, profile: Profile | None, shown: tuple[str, ..
 @command("members", help="profiles.help_members")
 async def members(ctx: Context) -> Reply:
     facilitator = ctx.me.is_facilitator
-    shown = (
-        PROFILE_FIELDS if facilitator else DIRECTORY_FIELDS[ctx.settings.raw("member_directory")]
-    )
+    # A stored value this version does not know (hand-edited, renamed) shows the least.
+    allowed = DIRECTORY_FIELDS.get(ctx.settings.raw("member_directory"), DIRECTORY_FIELDS["names"])
+    shown = PROFILE_FIELDS if facilitator else allowed
     rows = ctx.uow.profiles.list(ctx.c.id)
     lines = tuple(directory_line(m, p, shown) for m, p in rows)
     key = "profiles.directory_facilitator" if facilitator else "profiles.directory"
