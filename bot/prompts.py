@@ -1,7 +1,9 @@
 """Every sentence the bot says comes from prompts/*.toml; this module loads and renders them.
 
 Templates use a small neutral markup (``**bold**``, ``_italic_``, `` `code` ``) and
-``{placeholder}`` fields. A renderer converts the template's own markup for its platform
+``{placeholder}`` fields. ``{count:member|members}`` picks a word by the count's value
+(singular for 1, plural otherwise; write the count itself as ``{count}`` next to it, e.g.
+``{count} {count:vote|votes}``). A renderer converts the template's own markup for its platform
 first and only then fills in escaped data, so user text can never become markup.
 """
 
@@ -53,7 +55,42 @@ def template(key: str) -> str:
 
 
 def placeholders(tmpl: str) -> list[str]:
+    """The data names a template needs; a plural field ``{count:one|many}`` needs ``count``."""
     return [name for _, name, _, _ in string.Formatter().parse(tmpl) if name]
+
+
+# ``{name:singular|plural}``; ``{{`` is a literal brace, never a field.
+_PLURAL_RE = re.compile(r"(?<!\{)\{(\w+):([^{}|]*)\|([^{}|]*)\}")
+
+
+def _is_one(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return abs(value) == 1
+    if isinstance(value, str):
+        try:
+            return abs(float(value.strip())) == 1
+        except ValueError:
+            return False
+    return False
+
+
+def pluralize(tmpl: str, data: Mapping[str, object]) -> str:
+    """Replace every ``{count:singular|plural}`` field with the word its count calls for.
+
+    Runs on the raw template, before any markup conversion or data is filled in, so the
+    chosen word is template text like its neighbours. A field whose count is missing from
+    ``data`` is left alone and reported as missing by the renderer.
+    """
+
+    def word(match: re.Match[str]) -> str:
+        name, singular, plural = match.groups()
+        if name not in data:
+            return match.group(0)
+        return (singular if _is_one(data[name]) else plural).replace("{", "{{").replace("}", "}}")
+
+    return _PLURAL_RE.sub(word, tmpl)
 
 
 class Renderer:
@@ -101,7 +138,7 @@ class Renderer:
         return self.escape(str(value))
 
     def render(self, msg: Msg) -> str:
-        tmpl = self.markup(template(msg.key))
+        tmpl = self.markup(pluralize(template(msg.key), msg.data))
         data = {name: self.value(msg.data[name]) for name in placeholders(tmpl) if name in msg.data}
         missing = [name for name in placeholders(tmpl) if name not in data]
         if missing:

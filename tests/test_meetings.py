@@ -234,7 +234,7 @@ async def test_notes_go_to_the_channel_and_by_dm_to_absentees_only(any_bot: Harn
     for absent in ("carol", "dan", "erin"):
         assert any("We compared outcome frameworks" in t for t in bot.chat.dms(absent)), absent
     assert not bot.chat.dms("bob") and not bot.chat.dms("alice")
-    assert "already sent" in await bot.say("alice", '/cop meeting notes 1 "Again"')
+    assert "DMs were not sent again" in await bot.say("alice", '/cop meeting notes 1 "Again"')
     with bot.app.core.uow_factory() as uow:
         bob = uow.members.get(1, "bob")
         assert bob is not None and api.attendees(uow, 1) == [bob.id]
@@ -395,7 +395,7 @@ async def test_forget_me_removes_rsvps_agenda_items_and_rota_place(bot: Harness)
     await bot.say("bob", '/cop meeting agenda 1 add "Mine"')
     await bot.say("bob", "/cop host volunteer")
     text = await bot.say("bob", "/cop forget-me")
-    assert "RSVPs" in text and "agenda items" in text and "host rota" in text
+    assert "RSVPs" in text and "1 agenda item" in text and "host rota" in text
     shown = await bot.say("alice", "/cop meeting show 1")
     assert "bob" not in shown and "not chosen yet" in shown
 

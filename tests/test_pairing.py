@@ -82,7 +82,7 @@ async def test_checkin_and_stats(bot: Harness) -> None:
     assert "you met" in await bot.press(user, command)
     assert "planned" in await bot.say(checkins[1][0][0], "/cop pairing met planned")
     stats = await bot.say("alice", "/cop pairing stats")
-    assert "1 rounds, 4 participants" in stats and "Met: 50% of 2" in stats
+    assert "1 round, 4 participants" in stats and "Met: 50% of 2" in stats
     assert "Distinct pairs: 2" in stats
     assert "Only facilitators" in await bot.say("bob", "/cop pairing stats")
 
@@ -128,7 +128,7 @@ async def test_forget_me_removes_pairing_history(bot: Harness) -> None:
     await bot.advance("2h")
     await bot.say("bob", "/cop pairing exclude @carol")
     out = await bot.say("bob", "/cop forget-me")
-    assert "rapid pairing history (1 groups)" in out
+    assert "rapid pairing history (1 group)" in out
     with bot.engine.connect() as conn:
         for table in ("pairing_group_member", "pairing_optin", "pairing_exclusion"):
             rows = conn.execute(
@@ -285,7 +285,7 @@ async def test_default_cooldown_over_twelve_rounds_of_nine_repeats_only_when_it_
         repeated = [p for p in pairs if any(p in earlier for earlier in history[-6:])]
         if repeated:
             assert "oldest repeats are allowed" in preview
-            assert f"{len(repeated)} pair(s) met within the last 6 rounds" in preview
+            assert f"{len(repeated)} pairs met within the last 6 rounds" in preview
             assert history and not pairs & history[-1]  # never the last round's partners
             noted += 1
         else:
@@ -336,3 +336,69 @@ async def test_two_members_who_cannot_be_matched_skip_the_round_without_saying_w
     assert any("no groups could be made" in t for t in bot.chat.dms("alice"))
     said = "\n".join([*bot.chat.channel(), *bot.chat.dms("alice"), *bot.chat.dms("carol")])
     assert "exclu" not in said.lower() and "bob" not in said
+
+
+async def test_met_round_is_the_number_members_see_and_the_buttons_carry_it(bot: Harness) -> None:
+    await community(bot, NINE[:4])
+    # A live session first, so its round row takes the first database id.
+    await bot.say("alice", "/cop pairing live start rounds=1 minutes=5")
+    for name in ("bob", "carol"):
+        await bot.press(name, "pairing live here")
+    assert "Moved on" in await bot.say("alice", "/cop pairing live next")
+    await bot.say("alice", "/cop pairing live stop")
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=10:00")
+    await bot.advance("2h")
+    await bot.say("frank", "/cop pairing join")  # in round 2 only
+    await bot.advance("11d")
+    checkins = [t for _, t in bot.chat.groups() if "did you meet" in t]
+    assert any("(round 1)" in t and "pairing met yes round=1" in t for t in checkins)
+    assert any("(round 2)" in t and "pairing met yes round=2" in t for t in checkins)
+    assert "you met" in await bot.press("bob", "pairing met yes round=1")
+    assert "planned" in await bot.say("bob", "/cop pairing met planned")  # latest: round 2
+    with bot.engine.connect() as conn:
+        answers = dict(
+            conn.execute(
+                text(
+                    "SELECT r.number, gm.met FROM pairing_group_member gm "
+                    "JOIN pairing_group g ON g.id = gm.group_id "
+                    "JOIN pairing_round r ON r.id = g.round_id "
+                    "JOIN member m ON m.id = gm.member_id "
+                    "WHERE m.user_id = 'bob' AND r.live_id IS NULL"
+                )
+            ).all()
+        )
+    assert answers == {1: "yes", 2: "planned"}
+    assert "no rapid pairing round 9" in await bot.say("bob", "/cop pairing met yes round=9")
+    assert "weren't in rapid pairing round 1" in await bot.say(
+        "frank", "/cop pairing met no round=1"
+    )
+
+
+async def test_partners_of_members_who_left_or_forgot_still_get_the_checkin(
+    bot: Harness,
+) -> None:
+    await community(bot, NINE[:4])
+    await bot.say("alice", "/cop pairing schedule every=2w day=monday time=10:00")
+    await bot.advance("2h")
+    assert "left" in await bot.say("bob", "/cop pairing leave")
+    assert "deleted" in await bot.say("carol", "/cop forget-me")
+    bot.chat.clear()
+    await bot.advance("8d")
+    asked = {u for users, t in bot.chat.groups() if "did you meet" in t for u in users}
+    asked |= {u for u in NINE[:4] if any("did you meet" in t for t in bot.chat.dms(u))}
+    assert asked == {"bob", "dan", "erin"}  # carol is forgotten; nobody is left out
+    alone = next(u for u in asked if any("did you meet" in t for t in bot.chat.dms(u)))
+    command = next(t for t in bot.chat.dms(alone) if "did you meet" in t)
+    assert "pairing met yes round=1" in command
+    assert "you met" in await bot.press(alone, "pairing met yes round=1")
+
+
+async def test_intro_time_avoids_the_communitys_next_meeting(bot: Harness) -> None:
+    await community(bot, NINE[:2])
+    await bot.say("alice", '/cop meeting schedule when="2027-01-05 09:00" title=Club')
+    assert bot.last and bot.last.ok
+    await bot.say("alice", "/cop pairing schedule every=1w day=monday time=10:00")
+    await bot.advance("2h")
+    [(_, intro)] = [g for g in bot.chat.groups() if "You're matched" in g[1]]
+    assert "Tue 5 Jan 2027, 09:00" not in intro
+    assert "• bob: Tue 5 Jan 2027, 10:00 GMT (Europe/London)" in intro.splitlines()

@@ -215,6 +215,6 @@ async def test_the_ballot_post_shows_the_counts_once_the_vote_closes(bot: Harnes
     await bot.advance("11d")  # the vote closes
     card = bot.chat.current()[ballot]
     assert "is closed" in card and "3 members voted" in card
-    assert "Rate cards explained (https://example.org/rate-cards): 2 vote(s)" in card
+    assert "Rate cards explained (https://example.org/rate-cards): 2 votes" in card
     assert "resource vote 1" not in card  # no buttons left
     assert "bob" not in card and "carol" not in card

@@ -209,7 +209,7 @@ async def test_a_whole_month_suggest_vote_announce_discuss_rate_and_library(
     await bot.advance("11d")  # past Sat 30 Jan 18:00: the vote closes
     posted = channel(bot)
     assert "The resource vote is closed. 4 members voted" in posted
-    assert "Rate cards explained (https://example.org/rate-cards): 2 vote(s)" in posted
+    assert "Rate cards explained (https://example.org/rate-cards): 2 votes" in posted
     assert "Resource of the month for Knowledge café" in posted
     assert "Suggested by: bob" in posted and "Why: Clear on payment rules" in posted
 
@@ -237,12 +237,12 @@ async def test_a_whole_month_suggest_vote_announce_discuss_rate_and_library(
     assert "Rate from 1 to 5" in await bot.say("bob", "/cop resource rate 1 6")
 
     library = await bot.say("erin", "/cop resource library")
-    assert "1 resources" in library and "★ 4.0 (2 ratings)" in library
+    assert "1 resource, page" in library and "★ 4.0 (2 ratings)" in library
     assert "discussed Tue 2 Feb 2027" in library and "/cop meeting show 1" in library
     assert "tags: payment rules, SIB" in library
     assert "0 resources" in await bot.say("erin", "/cop resource library tag=evaluation")
-    assert "1 resources" in await bot.say("erin", "/cop resource library tag=sib")
-    assert "1 resources" in await bot.say("erin", '/cop resource library q="payment"')
+    assert "1 resource, page" in await bot.say("erin", "/cop resource library tag=sib")
+    assert "1 resource, page" in await bot.say("erin", '/cop resource library q="payment"')
     assert "0 resources" in await bot.say("erin", '/cop resource library q="banana"')
 
     outcome = await bot.run("erin", "resource export")
@@ -438,7 +438,7 @@ async def test_forget_me_removes_unpicked_suggestions_votes_and_the_name_on_pick
     await bot.press("bob", "resource vote 2")
     await bot.say("alice", "/cop resource pick 1")
     out = await bot.say("bob", "/cop forget-me")
-    assert "1 resource suggestions" in out and "picked resources" in out
+    assert "1 resource suggestion that was" in out and "1 picked resource (kept" in out
     assert "resource votes (1)" in out
     assert count(bot, "resource_vote") == 0
     shown = await bot.say("carol", "/cop resource show 1")
@@ -512,7 +512,7 @@ def test_a_month_of_resources_through_the_console_script(tmp_path: Path) -> None
     assert "[only dave] data:text/html,hello is not a web page I can share" in out
     assert "[#general] 🗳 The vote for the resource of the month for Knowledge café" in out
     assert "[only bob] You already voted for #1" in out
-    assert "[#general] • Rate cards explained (https://example.org/rate-cards): 2 vote(s)" in out
+    assert "[#general] • Rate cards explained (https://example.org/rate-cards): 2 votes" in out
     assert "[#general] │ Suggested by: bob" in out
     assert "[only erin] The vote closed" in out
     assert "[only alice] 📚 Read before we meet: Rate cards explained" in out

@@ -112,10 +112,10 @@ async def test_the_library_filters_by_tag_regardless_of_case_and_spacing(quiet: 
         "bob", '/cop resource suggest https://a.example/1 title="One" tags="Payment  rules"'
     )
     await bot.say("alice", "/cop resource pick 1")
-    assert "1 resources" in await bot.say("bob", '/cop resource library tag="payment rules"')
-    assert "1 resources" in await bot.say("bob", '/cop resource library tag=" PAYMENT rules "')
+    assert "1 resource, page" in await bot.say("bob", '/cop resource library tag="payment rules"')
+    assert "1 resource, page" in await bot.say("bob", '/cop resource library tag=" PAYMENT rules "')
     assert "0 resources" in await bot.say("bob", "/cop resource library tag=payment")
-    assert "1 resources" in await bot.say("bob", '/cop resource library q="one PAYMENT"')
+    assert "1 resource, page" in await bot.say("bob", '/cop resource library q="one PAYMENT"')
 
 
 async def test_ten_long_candidates_fit_the_slack_and_discord_ballot_limits(
@@ -229,5 +229,5 @@ async def test_a_facilitator_pick_during_the_vote_closes_the_ballot_post(quiet: 
     await bot.press("bob", "resource vote 1")
     await bot.say("alice", "/cop resource pick 2")
     ballot = next(t for t in bot.chat.current() if "resource of the month for" in t)
-    assert "[Vote" not in ballot and "Two was picked directly; 1 members had voted" in ballot
-    assert "One (https://a.example/1): 1 vote(s)" in ballot
+    assert "[Vote" not in ballot and "Two was picked directly; 1 member had voted" in ballot
+    assert "One (https://a.example/1): 1 vote\n" in ballot

@@ -96,11 +96,11 @@ async def test_a_form_opened_by_a_button_in_a_dm_submits_in_the_community_it_nam
             value=f"cop@{TEAM_ID}/{CHANNEL}:note add", response_url=url, channel_id=DM
         )
         assert await post_signed(rig.session, rig.url, SECRET, body) == (200, "")
-        await rig.loop.idle()
+        await rig.adapter.idle()
         [opened] = rig.standin.calls_to("views.open")
         view = opened.args["view"]
         assert json.loads(view["private_metadata"])["channel"] == CHANNEL
         done = view_submission_body(view=view, values={"title": "Tea", "count": "2"})
         assert await post_signed(rig.session, rig.url, SECRET, done) == (200, "")
-        await rig.loop.idle()
+        await rig.adapter.idle()
         assert any("Tea x2" in text for text in rig.posts(CHANNEL))

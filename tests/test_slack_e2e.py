@@ -10,9 +10,9 @@ import json
 import logging
 import time
 import types
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
@@ -21,7 +21,7 @@ from slack_sdk.http_retry import builtin_async_handlers
 from sqlalchemy import Engine
 
 from adapters.runtime import App, build_app
-from adapters.slack.app import BotLoop, SlackAdapter
+from adapters.slack.app import SlackAdapter
 from adapters.slack.chat import SlackChat, make_client
 from adapters.slack.render import FORM_PREFIX
 from bot.clock import ManualClock
@@ -49,7 +49,21 @@ from tests.slack_standin import (
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0GENERAL"
+T = TypeVar("T")
 UNKNOWN = PLAIN.render(Msg("common.unknown_command", {"command": ""})).split("`")[0]
+
+
+@dataclass
+class SameLoop:
+    """For tests written when Bolt ran on a loop of its own: it now runs on the test's loop."""
+
+    adapter: SlackAdapter
+
+    async def idle(self) -> None:
+        await self.adapter.idle()
+
+    async def call(self, work: Awaitable[T]) -> T:
+        return await work
 
 
 @dataclass
@@ -57,7 +71,7 @@ class Rig:
     standin: SlackStandIn
     url: str
     session: aiohttp.ClientSession
-    loop: BotLoop
+    adapter: SlackAdapter
     app: App
 
     async def cop(
@@ -74,7 +88,7 @@ class Rig:
             trigger_id=f"trig-{time.perf_counter_ns()}",
         )
         status, ack = await post_signed(self.session, self.url, SECRET, body)
-        await self.loop.idle()
+        await self.adapter.idle()
         return status, ack, response_url
 
     async def private(self, text: str, user: str = "U0ALICE", name: str = "alice") -> str:
@@ -82,6 +96,11 @@ class Rig:
         status, ack, response_url = await self.cop(text, user, name)
         assert (status, ack) == (200, "")
         return "\n".join(_shown(c) for c in self.replies_to(response_url))
+
+    @property
+    def loop(self) -> SameLoop:
+        """Prefer ``adapter.idle()``; this keeps ``slack.loop.idle()/call()`` working."""
+        return SameLoop(self.adapter)
 
     def replies_to(self, response_url: str) -> list[Call]:
         path = response_url.removeprefix(self.standin.url)
@@ -110,17 +129,15 @@ async def _rig(
         app = build_app(chat, clock=ManualClock(START), engine=engine)
     else:
         app.core.chat = chat
-    loop = BotLoop().start()
-    adapter = SlackAdapter(app, chat, SECRET, bot_loop=loop)
+    adapter = SlackAdapter(app, chat, SECRET)
     server = TestServer(adapter.web_app(), host="127.0.0.1", port=0)
     await server.start_server()
     session = aiohttp.ClientSession()
     try:
-        yield Rig(standin, str(server.make_url("/slack/events")), session, loop, app)
+        yield Rig(standin, str(server.make_url("/slack/events")), session, adapter, app)
     finally:
         await session.close()
         await server.close()
-        loop.stop()
         await standin.close()
 
 
@@ -237,7 +254,7 @@ async def test_button_press_runs_its_typed_command(slack: Rig) -> None:
     response_url = slack.standin.new_response_url()
     body = block_actions_body(value="cop:facilitator list", response_url=response_url)
     assert await post_signed(slack.session, slack.url, SECRET, body) == (200, "")
-    await slack.loop.idle()
+    await slack.adapter.idle()
     [reply] = slack.replies_to(response_url)
     assert "alice" in _shown(reply) and reply.args["replace_original"] is False
 
@@ -251,7 +268,7 @@ async def test_button_pressed_in_a_dm_runs_in_the_community_it_names(slack: Rig)
         channel_id="D0ALICE",
     )
     assert await post_signed(slack.session, slack.url, SECRET, body) == (200, "")
-    await slack.loop.idle()
+    await slack.adapter.idle()
     [reply] = slack.replies_to(response_url)
     assert "alice" in _shown(reply)
 
@@ -308,7 +325,7 @@ async def test_modal_opens_shows_field_errors_and_submits(
 
         good = view_submission_body(view=view, values={"title": "Café <!here>", "count": "3"})
         assert await post_signed(slack.session, slack.url, SECRET, good) == (200, "")
-        await slack.loop.idle()
+        await slack.adapter.idle()
         assert any("Café &lt;!here&gt; x3" in text for text in slack.posts())
 
 
@@ -318,7 +335,7 @@ async def test_modal_opens_shows_field_errors_and_submits(
 async def test_direct_message_text_goes_to_the_core_and_is_answered_in_the_dm(slack: Rig) -> None:
     body = message_im_body(text="hello bot")
     assert await post_signed(slack.session, slack.url, SECRET, body) == (200, "")
-    await slack.loop.idle()
+    await slack.adapter.idle()
     [answer] = slack.posts("D0ALICE")  # whatever the core answers (a feature may claim DMs)
     assert answer.strip()
     assert slack.standin.calls_to("response_url") == []
@@ -351,7 +368,7 @@ async def test_bad_or_stale_signatures_get_401_and_nothing_runs(slack: Rig) -> N
     assert (await post_signed(slack.session, slack.url, SECRET, body, timestamp=stale))[0] == 401
     async with slack.session.post(slack.url, data=body) as response:
         assert response.status == 401
-    await slack.loop.idle()
+    await slack.adapter.idle()
     assert slack.standin.calls == []
 
 

@@ -21,7 +21,7 @@ import discord
 from adapters.discord.components import CopButton, CopModal, button_style, form_id
 from adapters.discord.names import CommandNames
 from bot.buttons import button_id
-from bot.prompts import PromptError, Renderer, placeholders, template
+from bot.prompts import PromptError, Renderer, placeholders, pluralize, template
 from bot.replies import Attachment, Button, Card, Form, FormField, Place, Reply
 from bot.text import Link, Mention, Moment, Msg
 
@@ -147,7 +147,7 @@ class DiscordRenderer(Renderer):
         return f"[{label}](<{safe_url}>)"
 
     def render(self, msg: Msg) -> str:
-        tmpl = self.markup(template(msg.key))
+        tmpl = self.markup(pluralize(template(msg.key), msg.data))
         in_code = {n for span in _CODE_SPAN_RE.findall(tmpl) for n in placeholders(span)}
         outside = set(placeholders(_CODE_SPAN_RE.sub("", tmpl)))
         commands = set(_COMMAND_PLACEHOLDER_RE.findall(tmpl))

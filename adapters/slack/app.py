@@ -7,23 +7,25 @@ DM to the app          -> core.handle_dm_text, answered in the DM (message.im)
 ``/cop`` typed in a DM -> no community lives there: ``help`` lists the commands, anything
                           else points to the member's community channels
 
-HTTP mode runs two event loops. The front loop (aiohttp, the main thread) only reads each
-request, checks its signature and, for the kinds whose answer is always an empty 200
-(slash commands, button presses, events), answers at once and hands the request to the bot
-loop (a thread) where Bolt dispatches it as usual: its listeners ack first and then run the
-core. Requests whose answer Bolt must compute (modal submissions, bad signatures,
-url_verification) are dispatched on the bot loop while the front waits for the answer.
-Socket Mode runs everything on one loop (the ack travels over the socket when the listener
-calls ``ack()``).
+HTTP mode runs on one event loop. The aiohttp handler reads each request and checks its
+signature; for the kinds whose answer is always an empty 200 (slash commands, button
+presses, events) it answers at once and puts the request on a queue. A few worker tasks
+(``WORKERS``) take requests in arrival order and let Bolt dispatch each one to the end (its
+listener acks, then runs the core), yielding to the loop between requests. The core's
+database work is synchronous, so while a worker runs it nothing else does; but asyncio runs
+ready callbacks first in, first out, so the reads and acks of requests arriving meanwhile
+wait for at most a few such chunks instead of behind every request in flight. Requests whose
+answer Bolt must compute (modal submissions with their field errors, bad signatures,
+url_verification) are dispatched in the handler and answered with Bolt's response. Socket
+Mode runs Bolt as it comes (the ack travels over the socket when the listener calls
+``ack()``).
 
-Why a second loop (measured with bench/slack_ack.py on 2 busy cores, medians over rounds):
-the core's database work is synchronous and sits inside async feature handlers (bot/), so
-it cannot be moved to ``asyncio.to_thread`` from here; running the whole core in a thread
-*is* this bot loop. With everything on one loop, acks wait behind other requests' database
-work: when requests arrive faster than the core answers (100 spread over 200 ms) p99 ack
-was 220-400 ms against 20-30 ms with the bot loop. A process-wide
-``sys.setswitchinterval(0.0005)`` was tried and dropped: within noise (p99 ack 14-105 ms
-with it, 20-109 ms without; a bare aiohttp handler measured 38-77 ms in the same bursts).
+Measured with bench/slack_ack.py (100 signed ``/cop profile``, loopback, 2 cores; medians
+of 3 sets of 5 rounds; ms, ack p50/p99, reply p99). All at once: bare aiohttp handler
+12/14, 21; this queue 17/18, 232; a task per request on the same loop 29/42, 211 (each ack
+waits behind every other request's database work); the former design, Bolt and the core
+on a second event loop in a thread, 53/76, 237. Spread over 200 ms: queue 3/7, 90; thread
+1/3, 172. Running the database work in threads was not needed to reach these.
 
 Nothing here logs a request body or an argument: a command may be an anonymous question.
 """
@@ -31,15 +33,14 @@ Nothing here logs a request body or an argument: a command may be an anonymous q
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
 import json
 import logging
 import os
 import re
-import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -75,7 +76,9 @@ EVENTS_PATH = "/slack/events"
 SLASH_COMMAND = "/cop"
 # Opens a channel in the Slack app (or the browser) from any conversation.
 CHANNEL_LINK = "https://slack.com/app_redirect?team={team}&channel={channel}"
-T = TypeVar("T")
+# Tasks running acknowledged HTTP requests. bench/slack_ack.py: with 2, 3 or 4, p99 ack
+# stays within a few ms of a bare aiohttp handler and replies are alike (within noise).
+WORKERS = 3
 
 
 def quiet_slack_loggers() -> None:
@@ -88,59 +91,6 @@ def quiet_slack_loggers() -> None:
         logger = logging.getLogger(name)
         if logger.level < logging.INFO:  # unset (inherits) or DEBUG
             logger.setLevel(logging.INFO)
-
-
-class BotLoop:
-    """An event loop in its own thread for Bolt and the core (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="copbot-slack", daemon=True)
-        self._pending: set[concurrent.futures.Future[Any]] = set()
-
-    def start(self) -> BotLoop:
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
-        return future
-
-    async def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        return await asyncio.wrap_future(self.submit(coro))
-
-    async def idle(self, timeout: float = 10.0) -> None:
-        """Wait until everything handed over so far (and what it started) has finished."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            if not self._pending and not await self.call(_busy_tasks()):
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError("the Slack bot loop is still busy")
-            await asyncio.sleep(0.005)
-
-    def stop(self) -> None:
-        async def cancel_all() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        if self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(cancel_all(), self.loop).result(timeout=10)
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout=10)
-        self.loop.close()
-
-
-async def _busy_tasks() -> int:
-    return len([t for t in asyncio.all_tasks() if t is not asyncio.current_task()])
 
 
 def _actor(user: dict[str, Any]) -> Actor:
@@ -160,24 +110,32 @@ class SlackAdapter:
         app: App,
         chat: SlackChat,
         signing_secret: str,
-        bot_loop: BotLoop | None = None,
+        workers: int = WORKERS,
         fast_ack: bool = True,
     ) -> None:
+        """``workers``: how many tasks run acknowledged HTTP requests (see the module
+        docstring); 0 runs each in a task of its own (Socket Mode passes 0: there Bolt
+        acks over the socket when a listener calls ``ack()``). ``fast_ack=False`` lets
+        Bolt answer every HTTP request (a set-up of bench/slack_ack.py)."""
         self.app = app
         self.core = app.core
         self.chat = chat
         self.signing_secret = signing_secret
-        self.bot_loop = bot_loop
         self.fast_ack = fast_ack
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.workers = workers
+        self._queue: asyncio.Queue[Coroutine[Any, Any, Any]] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
         quiet_slack_loggers()
         self.bolt = AsyncApp(
             name="copbot",
             client=chat.client,
             signing_secret=signing_secret,
             request_verification_enabled=bool(signing_secret),
-            process_before_response=False,
+            # With workers, a dispatch returns when the listener has finished (a worker
+            # runs one request at a time); without, as soon as the listener calls ack().
+            process_before_response=workers > 0,
         )
         self._register()
 
@@ -297,7 +255,8 @@ class SlackAdapter:
                 await ack(response_action="errors", errors=errors)
                 return
             await ack()  # closes the modal
-            await self._show(outcome, origin, trigger_id=None)
+            # In HTTP mode Bolt answers once this listener returns: answer the member after.
+            self._spawn(self._show(outcome, origin, trigger_id=None))
         finally:
             CURRENT_ORIGIN.reset(token)
 
@@ -390,6 +349,7 @@ class SlackAdapter:
     def web_app(self, path: str = EVENTS_PATH) -> web.Application:
         web_app = web.Application(client_max_size=1024**2)
         web_app.router.add_post(path, self.handle_http)
+        web_app.on_cleanup.append(lambda _: self.close())
         return web_app
 
     async def handle_http(self, request: web.Request) -> web.Response:
@@ -397,20 +357,58 @@ class SlackAdapter:
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): [v] for k, v in request.headers.items()
         }
+        work = self._dispatch(body, request.query_string, headers)
         if self.fast_ack and self._fire_and_forget(body, request.headers):
-            work = self._dispatch(body, request.query_string, headers)
-            if self.bot_loop is not None:
-                self.bot_loop.submit(work)
+            if self.workers:
+                self._start_workers()
+                self._queue.put_nowait(work)
             else:
-                task = asyncio.create_task(work)
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(work)
             return web.Response(status=200)
-        if self.bot_loop is not None:
-            response = await self.bot_loop.call(self._dispatch(body, request.query_string, headers))
-        else:
-            response = await self._dispatch(body, request.query_string, headers)
-        return _to_aiohttp(response)
+        return _to_aiohttp(await work)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _start_workers(self) -> None:
+        if not self._workers:
+            self._workers = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+
+    async def _work(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                await job
+            except Exception:  # Bolt handles listener errors; this is a last resort
+                log.exception("a Slack request failed")
+            finally:
+                self._queue.task_done()
+            # get() does not yield when the queue is not empty: yield here, so the reads
+            # and acks that became ready during this job run before the next job starts.
+            await asyncio.sleep(0)
+
+    async def idle(self) -> None:
+        """Wait until every request acknowledged so far, and what it started, has finished."""
+        while True:
+            await self._queue.join()
+            if not self._tasks:
+                return
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Finish the acknowledged requests (for up to ``timeout`` seconds), then stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle(), timeout)
+        left = [*self._workers, *self._tasks]
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        self._workers = []
+        while not self._queue.empty():
+            self._queue.get_nowait().close()
+            self._queue.task_done()
 
     async def _dispatch(
         self, body: str, query: str, headers: dict[str, str | Sequence[str]]
@@ -481,26 +479,19 @@ async def run_slack(port: int = 3000, database_url: str | None = None) -> int:
     if not settings["signing_secret"]:
         log.error("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
         return 2
-    bot_loop = BotLoop().start()
+    app = build_app(chat, database_url=database_url)
+    ticker = await start_ticker(app)
+    adapter = SlackAdapter(app, chat, settings["signing_secret"])
+    runner = web.AppRunner(adapter.web_app(), access_log=None)
+    await runner.setup()
     try:
-        app = await bot_loop.call(_build(chat, database_url))
-        await bot_loop.call(start_ticker(app))
-        adapter = SlackAdapter(app, chat, settings["signing_secret"], bot_loop=bot_loop)
-        runner = web.AppRunner(adapter.web_app(), access_log=None)
-        await runner.setup()
         await web.TCPSite(runner, "0.0.0.0", port).start()
         log.info("copbot on Slack (HTTP mode): listening on port %d at %s", port, EVENTS_PATH)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
+        await asyncio.Event().wait()
     finally:
-        bot_loop.stop()
+        await runner.cleanup()  # finishes the requests already acknowledged
+        ticker.shutdown(wait=False)
     return 0
-
-
-async def _build(chat: SlackChat, database_url: str | None) -> App:
-    return build_app(chat, database_url=database_url)
 
 
 async def _run_socket_mode(
@@ -510,7 +501,7 @@ async def _run_socket_mode(
 
     app = build_app(chat, database_url=database_url)
     await start_ticker(app)
-    adapter = SlackAdapter(app, chat, settings["signing_secret"] or "")
+    adapter = SlackAdapter(app, chat, settings["signing_secret"] or "", workers=0)
     web_client = AsyncWebClient(token=chat.client.token, base_url=chat.client.base_url)
     handler = AsyncSocketModeHandler(adapter.bolt, app_token, web_client=web_client)
     log.info("copbot on Slack (Socket Mode)")

@@ -338,6 +338,23 @@ def _record_default_attendance(ctx: Context, meeting: Meeting) -> list[int]:
     return repository.attendees(meeting.id)
 
 
+def _notes_key(meeting_id: int) -> str:
+    """The tracking key of a meeting's notes post in the channel."""
+    return f"meeting:{meeting_id}:notes"
+
+
+def _notes_card(ctx: Context, meeting: Meeting, summary: str, present: int) -> Card:
+    return Card(
+        title=Msg("meetings.notes_title", {"title": meeting.title}),
+        body=Msg.plain(summary),
+        fields=(
+            Field(Msg("meetings.field_when"), Msg.plain(svc.moment(ctx, meeting.starts_at))),
+            Field(Msg("meetings.field_attended"), Msg("meetings.count", {"count": present})),
+        ),
+        footer=Msg("meetings.chatham_footer") if meeting.chatham else None,
+    )
+
+
 @command(
     "meeting notes",
     help="meetings.help_notes",
@@ -366,21 +383,28 @@ async def notes(ctx: Context) -> Reply:
         )
     if meeting.starts_at > ctx.now():
         raise CommandError("meetings.notes_too_early", id=meeting.id, title=meeting.title)
-    if meeting.notes is not None:
-        raise CommandError("meetings.notes_already", id=meeting.id, title=meeting.title)
     repository = svc.meetings(ctx)
+    correcting = meeting.notes is not None
     present = set(_record_default_attendance(ctx, meeting))
-    repository.update(meeting.id, notes=summary, notes_at=ctx.now())
-    card = Card(
-        title=Msg("meetings.notes_title", {"title": meeting.title}),
-        body=Msg.plain(summary),
-        fields=(
-            Field(Msg("meetings.field_when"), Msg.plain(svc.moment(ctx, meeting.starts_at))),
-            Field(Msg("meetings.field_attended"), Msg("meetings.count", {"count": len(present)})),
-        ),
-        footer=Msg("meetings.chatham_footer") if meeting.chatham else None,
+    if correcting:
+        repository.update(meeting.id, notes=summary)
+    else:
+        repository.update(meeting.id, notes=summary, notes_at=ctx.now())
+    card = _notes_card(ctx, meeting, summary, len(present))
+    if correcting:
+        # Edit the channel post in place; DMs are not sent again. Notes posted before
+        # posts were tracked get a new (tracked) post instead.
+        post = svc.channel("meetings.notes_post", card, title=meeting.title)
+        if ctx.uow.posts.ref(ctx.c.id, _notes_key(meeting.id)) is not None:
+            ctx.edit_post(_notes_key(meeting.id), post)
+        else:
+            ctx.post(post, track=_notes_key(meeting.id))
+        return ctx.reply(
+            "meetings.notes_corrected", id=meeting.id, title=meeting.title, chatham=chatham
+        )
+    ctx.post(
+        svc.channel("meetings.notes_post", card, title=meeting.title), track=_notes_key(meeting.id)
     )
-    ctx.post(svc.channel("meetings.notes_post", card, title=meeting.title))
     absent = [
         m for m in ctx.uow.members.list(ctx.c.id) if m.id not in present and m.id != ctx.me.id
     ]

@@ -22,11 +22,37 @@ async def volunteer(ctx: Context) -> Reply:
     return ctx.reply("meetings.host_joined", count=len(svc.meetings(ctx).rota(ctx.c.id)))
 
 
+def _hand_back(ctx: Context, until: date | None = None) -> int:
+    """Give the member's upcoming meetings (up to ``until``, local date) back to the rota:
+    the host is cleared, they count as having passed, and the next host is asked."""
+    repository = svc.meetings(ctx)
+    handed = 0
+    for meeting in repository.upcoming(ctx.c.id, ctx.now(), 500):
+        if meeting.host_member_id != ctx.me.id or meeting.starts_at <= ctx.now():
+            continue
+        if until is not None and svc.local_date(ctx, meeting.starts_at).date() > until:
+            continue
+        repository.update(
+            meeting.id,
+            host_member_id=None,
+            host_confirmed=False,
+            passed=(*meeting.passed, ctx.me.id),
+        )
+        handed += 1
+        svc.refresh_announcement(ctx, meeting.id)
+        if not ctx.uow.jobs.pending(svc.job_key(meeting.id, "host"), ctx.c.id):
+            svc.assign_and_ask(ctx, svc.load(ctx, meeting.id))
+        if not ctx.uow.jobs.pending(svc.unconfirmed_key(meeting.id), ctx.c.id):
+            # Confirmed hosts had no pending check: the new host has yet to confirm.
+            svc.schedule_unconfirmed_check(ctx, svc.load(ctx, meeting.id))
+    return handed
+
+
 @command("host leave", help="meetings.help_host_leave")
 async def leave(ctx: Context) -> Reply:
     if not svc.meetings(ctx).leave_rota(ctx.me.id):
         return ctx.reply("meetings.host_not_on_rota")
-    return ctx.reply("meetings.host_left")
+    return ctx.reply("meetings.host_left", count=_hand_back(ctx))
 
 
 @command(
@@ -43,23 +69,8 @@ async def away(ctx: Context) -> Reply:
         raise CommandError("meetings.host_not_on_rota")
     repository.set_away(ctx.me.id, until)
     # Hand back meetings they were due to host while away: the rota picks someone else.
-    handed: list[str] = []
-    for meeting in repository.upcoming(ctx.c.id, ctx.now(), 50):
-        if meeting.host_member_id != ctx.me.id or meeting.starts_at <= ctx.now():
-            continue
-        if svc.local_date(ctx, meeting.starts_at).date() > until:
-            continue
-        repository.update(
-            meeting.id,
-            host_member_id=None,
-            host_confirmed=False,
-            passed=(*meeting.passed, ctx.me.id),
-        )
-        handed.append(meeting.title)
-        svc.refresh_announcement(ctx, meeting.id)
-        if not ctx.uow.jobs.pending(svc.job_key(meeting.id, "host"), ctx.c.id):
-            svc.assign_and_ask(ctx, svc.load(ctx, meeting.id))
-    return ctx.reply("meetings.host_away", until=until.isoformat(), count=len(handed))
+    handed = _hand_back(ctx, until)
+    return ctx.reply("meetings.host_away", until=until.isoformat(), count=handed)
 
 
 @command("host back", help="meetings.help_host_back")
@@ -112,6 +123,7 @@ async def confirm(ctx: Context) -> Reply:
     svc.meetings(ctx).update(meeting.id, host_confirmed=True)
     svc.refresh_announcement(ctx, meeting.id)
     ctx.uow.jobs.cancel(svc.job_key(meeting.id, "host"), ctx.c.id)
+    ctx.uow.jobs.cancel(svc.unconfirmed_key(meeting.id), ctx.c.id)
     when = svc.moment(ctx, meeting.starts_at)
     ctx.post(
         svc.channel(
@@ -139,6 +151,8 @@ async def pass_(ctx: Context) -> Reply:
     ctx.uow.jobs.cancel(svc.job_key(meeting.id, "host"), ctx.c.id)
     svc.refresh_announcement(ctx, meeting.id)
     nxt = svc.assign_and_ask(ctx, svc.load(ctx, meeting.id))
+    if meeting.host_confirmed:  # its check was cancelled on confirming: the next must confirm
+        svc.schedule_unconfirmed_check(ctx, meeting)
     if nxt is None:
         return ctx.reply("meetings.host_passed_nobody", title=meeting.title)
     return ctx.reply("meetings.host_passed", title=meeting.title)

@@ -56,6 +56,29 @@ async def host_ask(ctx: JobContext) -> None:
     svc.assign_and_ask(ctx, meeting)
 
 
+@job(svc.HOST_UNCONFIRMED)
+async def host_unconfirmed(ctx: JobContext) -> None:
+    """Tell the facilitators, once, that the meeting still has no confirmed host."""
+    meeting = _meeting(ctx)
+    if meeting is None or meeting.host_confirmed or meeting.starts_at <= ctx.now():
+        return
+    name = svc.member_name(ctx, meeting.host_member_id)
+    if name is None and not svc.meetings(ctx).rota(ctx.c.id):
+        return  # a community without a host rota does not use hosts: nothing to chase
+    data: dict[str, Value] = {
+        "id": meeting.id,
+        "title": meeting.title,
+        "when": svc.moment(ctx, meeting.starts_at),
+    }
+    if name is None:
+        text = Msg("meetings.host_unconfirmed_nobody", data)
+    else:
+        text = Msg("meetings.host_unconfirmed_alert", {**data, "name": name})
+    for member in ctx.uow.members.list(ctx.c.id):
+        if member.is_facilitator:
+            ctx.dm(member, Reply(text))
+
+
 @job(svc.ENDED)
 async def ended(ctx: JobContext) -> None:
     """Record attendance from RSVPs and ask the host (or facilitators) for notes."""
@@ -113,11 +136,32 @@ async def replan(scope: svc.Scope, payload: Mapping[str, Any]) -> None:
         host_key = svc.job_key(meeting.id, "host")
         if "host_notice" in keys and scope.uow.jobs.pending(host_key, scope.c.id):
             svc.schedule_host_ask(scope, meeting)
+        if "host_notice" in keys and not meeting.host_confirmed:
+            svc.schedule_unconfirmed_check(scope, meeting)
 
 
 @forget
 def _forget_meetings(uow: UnitOfWork, member: Member) -> list[Msg]:
+    # Meetings still to come that they were to host: once the host is cleared, ask the
+    # rota's next at once (as `host away` does), or no one is ever asked and the meeting
+    # goes ahead with "Host: not chosen yet".
+    hosting = [
+        m
+        for m in repo(uow).upcoming(member.community_id, member.joined_at, 500)
+        if m.host_member_id == member.id
+        and uow.jobs.pending(svc.job_key(m.id, "ended"), member.community_id)
+    ]
     counts = repo(uow).forget_member(member.id)
+    for meeting in hosting:
+        if not uow.jobs.pending(svc.job_key(meeting.id, "host"), member.community_id):
+            uow.jobs.add(
+                svc.HOST_ASK,
+                member.joined_at,  # already past: due at the next tick
+                {"meeting_id": meeting.id},
+                community_id=member.community_id,
+                key=svc.job_key(meeting.id, "host"),
+                expires_at=meeting.starts_at,
+            )
     said: list[Msg] = []
     if counts.get("rsvps") or counts.get("attendance"):
         said.append(Msg("meetings.forgot_rsvps"))

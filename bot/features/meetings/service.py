@@ -41,6 +41,10 @@ HOST_ASK = "meeting.host_ask"
 ENDED = "meeting.ended"
 EXTEND = "meeting.extend"
 EXTEND_EVERY = timedelta(days=7)
+HOST_UNCONFIRMED = "meeting.host_unconfirmed"
+# Facilitators hear that a host has not confirmed this long before the meeting (or half
+# the host notice, if that is shorter), leaving time to ask someone else.
+UNCONFIRMED_WARNING = timedelta(days=3)
 
 
 class Scope(Protocol):
@@ -221,7 +225,7 @@ def agenda_lines(scope: Scope, meeting: Meeting) -> Lines:
             items.extend(provider(scope.uow, scope.c, meeting.id))
         except Exception:
             log.exception("agenda slot %s failed for meeting %s", name, meeting.id)
-    return Lines(tuple(items), empty=Msg("meetings.agenda_empty"))
+    return Lines(tuple(items), empty=Msg("meetings.agenda_empty", {"id": meeting.id}))
 
 
 # ---------------------------------------------------------------- due work
@@ -267,6 +271,7 @@ def schedule_jobs(scope: Scope, meeting: Meeting) -> None:
     schedule_reminder(scope, meeting)
     if not meeting.host_confirmed:
         schedule_host_ask(scope, meeting)
+        schedule_unconfirmed_check(scope, meeting)
     scope.uow.jobs.add(
         ENDED,
         meeting.ends_at,
@@ -287,6 +292,29 @@ def schedule_host_ask(scope: Scope, meeting: Meeting) -> None:
         key=job_key(meeting.id, "host"),
         expires_at=meeting.starts_at,
     )
+
+
+def unconfirmed_key(meeting_id: int) -> str:
+    # Not under job_key(id, "host"): that prefix is cancelled when a host passes.
+    return job_key(meeting_id, "unconfirmed")
+
+
+def schedule_unconfirmed_check(scope: Scope, meeting: Meeting) -> bool:
+    """Queue the one "host not confirmed yet" notice to facilitators, if still ahead."""
+    notice: timedelta = scope.settings.get(HOST_NOTICE.key)
+    due = reminder_due(scope, meeting, min(UNCONFIRMED_WARNING, notice / 2))
+    if not scope.now() < due < meeting.starts_at:
+        scope.uow.jobs.cancel(unconfirmed_key(meeting.id), meeting.community_id)
+        return False
+    scope.uow.jobs.add(
+        HOST_UNCONFIRMED,
+        due,
+        {"meeting_id": meeting.id},
+        community_id=meeting.community_id,
+        key=unconfirmed_key(meeting.id),
+        expires_at=meeting.starts_at,
+    )
+    return True
 
 
 def cancel_jobs(scope: Scope, meeting: Meeting) -> int:
@@ -434,8 +462,10 @@ def announcement_key(meeting_id: int) -> str:
 
 
 def announcement(scope: Scope, meeting: Meeting) -> Reply:
+    # Once over, the card records that the meeting took place: no more invitation.
+    over = meeting.status == SCHEDULED and meeting.ends_at <= scope.now()
     return channel(
-        "meetings.announced",
+        "meetings.took_place" if over else "meetings.announced",
         meeting_card(scope, meeting),
         title=meeting.title,
         when=moment(scope, meeting.starts_at),

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.features.pairing.matching import Candidate, Outcome, Params, Past, match, normalise_topic
 from bot.features.pairing.records import Group, Round, repo
+from bot.features.profiles import SECTORS
 from bot.ports import Community, Member, Profile, UnitOfWork
 from bot.text import Lines, Mention, Moment, Msg
 from bot.timefmt import format_moment
@@ -110,7 +111,7 @@ def why(group: Sequence[Person]) -> Msg:
         parts.append(Msg("pairing.why_topics", {"topics": names}))
     sectors = [p.profile.sector for p in group if p.profile and p.profile.sector]
     if len(sectors) == len(group) and len(set(sectors)) > 1:
-        parts.append(Msg("pairing.why_sectors", {"sectors": " and ".join(_a(s) for s in sectors)}))
+        parts.append(Msg("pairing.why_sectors", {"sectors": _sector_list(sectors)}))
     levels = {p.profile.level for p in group if p.profile and p.profile.level}
     if levels == {"new", "experienced"}:
         parts.append(Msg("pairing.why_levels"))
@@ -121,20 +122,36 @@ def why(group: Sequence[Person]) -> Msg:
     return Msg("pairing.why", {"reasons": Lines(tuple(parts), sep="; ")})
 
 
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
+def _sector(sector: str) -> Msg:
+    """A sector as a person (a commissioner, someone in government), from the prompts."""
+    return Msg(f"pairing.sector_{sector if sector in SECTORS else 'other'}")
 
 
-def suggest_time(group: Sequence[Person], after: datetime) -> datetime | None:
+def _sector_list(sectors: Sequence[str]) -> Msg:
+    """Two sectors joined by "and"; a trio's first two by a comma (from the prompts)."""
+    words = [_sector(s) for s in sectors]
+    return Msg(
+        "pairing.why_sectors_list",
+        {"first": Lines(tuple(words[:-1]), sep=", "), "last": words[-1]},
+    )
+
+
+def suggest_time(
+    group: Sequence[Person],
+    after: datetime,
+    busy: Sequence[tuple[datetime, datetime]] = (),
+) -> datetime | None:
     """The first half hour from the next day on (over a week) that lies inside everyone's
     09:00-17:00 on one of their own weekdays; their calendar days may differ (Sydney's
-    Tuesday morning is Los Angeles' Monday afternoon). None when working days never meet."""
+    Tuesday morning is Los Angeles' Monday afternoon). None when working days never meet.
+    Slots overlapping a ``busy`` (start, end) span, such as a community meeting, are skipped."""
     zones = [ZoneInfo(p.tz) for p in group]
     first = after.astimezone(zones[0]).date() + timedelta(days=1)
     slot = datetime.combine(first, time(0, 0), zones[0]).astimezone(UTC)
     step, length = timedelta(minutes=30), timedelta(minutes=30)
     for _ in range(7 * 48):
-        if all(_working(slot, zone, length) for zone in zones):
+        clashes = any(start < slot + length and slot < end for start, end in busy)
+        if not clashes and all(_working(slot, zone, length) for zone in zones):
             return slot
         slot += step
     return None

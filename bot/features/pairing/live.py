@@ -101,9 +101,10 @@ async def live_start(ctx: Context) -> Reply:
             ends_at=now + GATHER,
         )
     )
+    joined = 0
     if meeting_id is not None:
         for member_id in _meeting_yes(ctx.uow, meeting_id):
-            r.join_live(session.id, member_id, 1)
+            joined += 1 if r.join_live(session.id, member_id, 1) else 0
     card = Card(
         title=Msg("pairing.live_card_title"),
         body=Msg(
@@ -120,6 +121,14 @@ async def live_start(ctx: Context) -> Reply:
         community_id=ctx.c.id,
         key=step_key(ctx.c.id, session.id),
     )
+    if joined:
+        return ctx.reply(
+            "pairing.live_started_rsvps",
+            rounds=rounds,
+            minutes=minutes,
+            count=joined,
+            meeting=int(meeting_id or 0),
+        )
     return ctx.reply("pairing.live_started", rounds=rounds, minutes=minutes)
 
 
@@ -130,6 +139,9 @@ async def live_here(ctx: Context) -> Reply:
         raise CommandError("pairing.live_none")
     start = 1 if session.status == "gathering" else session.current + 1
     if not repo(ctx.uow).join_live(session.id, ctx.me.id, start):
+        meeting_id = session.meeting_id
+        if meeting_id is not None and ctx.me.id in _meeting_yes(ctx.uow, meeting_id):
+            return ctx.reply("pairing.live_already_here_rsvp", meeting=meeting_id)
         return ctx.reply("pairing.live_already_here")
     if start > session.rounds:
         return ctx.reply("pairing.live_last_round")

@@ -7,6 +7,7 @@ group "did you meet?" halfway to the next round.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import Arg, Kind, Role, format_duration
 from bot.context import Context
 from bot.errors import CommandError, UsageError
+from bot.features.meetings.api import upcoming_meetings
 from bot.features.pairing import common
 from bot.features.pairing.common import MET_ANSWERS, Person
 from bot.features.pairing.matching import DEFAULT_COOLDOWN, MODES, Outcome
@@ -137,12 +139,14 @@ def run_round(
         p.outcome.groups,
         len(p.outcome.repeats),
     )
+    # Suggested times keep clear of the community's own meetings.
+    busy = [(m.starts_at, m.ends_at) for m in upcoming_meetings(uow, community.id, now)]
     for group in p.outcome.groups:
         members = [p.everyone[m] for m in group]
         outbox.group(
             community.place,
             tuple(x.member.user_id for x in members),
-            intro(community, members, now),
+            intro(community, members, now, busy),
             mentions=tuple(x.member.user_id for x in members),
         )
     pairs = Lines(
@@ -177,8 +181,13 @@ def _too_few(key: str, available: int) -> Msg:
     return Msg(key, {"count": available})
 
 
-def intro(community: Community, group: list[Person], now: datetime) -> Reply:
-    suggested = common.suggest_time(group, now)
+def intro(
+    community: Community,
+    group: list[Person],
+    now: datetime,
+    busy: Sequence[tuple[datetime, datetime]] = (),
+) -> Reply:
+    suggested = common.suggest_time(group, now, busy)
     if suggested is None:
         when = Msg("pairing.no_overlap", {"times": common.local_times(group, now)})
     else:
@@ -226,20 +235,19 @@ async def _checkin_job(ctx: JobContext) -> None:
     if found is None:
         return
     by_id = {m.id: m for m in ctx.uow.members.list(ctx.c.id)}
+    # The buttons carry the round number members see ("round 2"), not a database id.
+    buttons = tuple(
+        Button(Msg(f"pairing.button_{a}"), f"pairing met {a} round={found.number}")
+        for a in MET_ANSWERS
+    )
+    card = Card(title=Msg("pairing.checkin_title"), buttons=buttons)
+    checkin = Reply(Msg("pairing.checkin", {"number": found.number}), card=card)
     for g in r.groups([round_id]):
         users = tuple(by_id[m].user_id for m in g.member_ids if m in by_id)
-        if len(users) < 2:
-            continue
-        buttons = tuple(
-            Button(Msg(f"pairing.button_{a}"), f"pairing met {a} round={round_id}")
-            for a in MET_ANSWERS
-        )
-        card = Card(title=Msg("pairing.checkin_title"), buttons=buttons)
-        ctx.outbox.group(
-            ctx.c.place,
-            users,
-            Reply(Msg("pairing.checkin", {"number": found.number}), card=card),
-        )
+        if len(users) >= 2:
+            ctx.outbox.group(ctx.c.place, users, checkin)
+        elif users:  # every group starts with 2+: the others used forget-me, so ask alone
+            ctx.outbox.dm(ctx.c.place, users[0], checkin)
 
 
 # ---------------------------------------------------------------- member commands
@@ -291,6 +299,7 @@ async def status(ctx: Context) -> Reply:
     by_id = {m.id: m for m in ctx.uow.members.list(ctx.c.id)}
     number_of = {x.id: x.number for x in rounds}
     mine = [g for g in r.groups([x.id for x in rounds[-6:]]) if ctx.me.id in g.member_ids]
+    # A partner who used forget-me is gone from the group: say so rather than show nothing.
     lines = tuple(
         Msg(
             "pairing.status_partner",
@@ -303,6 +312,7 @@ async def status(ctx: Context) -> Reply:
                         if m != ctx.me.id and m in by_id
                     ),
                     sep=", ",
+                    empty=Msg("pairing.former_member"),
                 ),
             },
         )
@@ -358,18 +368,22 @@ async def unexclude(ctx: Context) -> Reply:
 )
 async def met(ctx: Context) -> Reply:
     r = repo(ctx.uow)
-    round_id = ctx.args.get("round")
-    if round_id is None:
-        rounds = r.rounds(ctx.c.id)
+    rounds = r.rounds(ctx.c.id)  # this community's scheduled rounds (not live ones)
+    number = ctx.args.get("round")  # the number members see, as in "round 2"
+    if number is None:  # the latest round you were in
         mine = [g for g in r.groups([x.id for x in rounds]) if ctx.me.id in g.member_ids]
         if not mine:
             raise CommandError("pairing.met_no_round")
         round_id = max(mine, key=lambda g: g.round_id).round_id
-    found = r.round(round_id)
-    if found is None or found.community_id != ctx.c.id or found.live_id is not None:
-        raise CommandError("pairing.met_no_round")
+    else:
+        found = [x for x in rounds if x.number == number]
+        if not found:
+            raise CommandError("pairing.met_unknown_round", field="round", number=number)
+        round_id = found[0].id
     if not r.set_met(round_id, ctx.me.id, ctx.args["answer"]):
-        raise CommandError("pairing.met_no_round")
+        if number is None:
+            raise CommandError("pairing.met_no_round")
+        raise CommandError("pairing.met_not_in_round", field="round", number=number)
     return ctx.reply(f"pairing.met_{ctx.args['answer']}")
 
 

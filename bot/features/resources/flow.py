@@ -467,7 +467,10 @@ def close_vote(scope: Scope, meeting_id: int) -> None:
                 scope.dm(
                     f,
                     Reply(
-                        Msg("resources.nobody_picked", {"meeting": meeting_msg(c, m)}),
+                        Msg(
+                            "resources.nobody_picked" if items else "resources.nobody_picked_none",
+                            {"meeting": meeting_msg(c, m)},
+                        ),
                         card=pick_card(c, m, items) if items else None,
                     ),
                 )
