@@ -76,8 +76,6 @@ class Core:
                 return Outcome(Reply(Msg("common.form_opened"), form=self._form(bare)), spec=bare)
             parsed = self._parse(inv)
             spec = parsed.spec
-            if spec.form and not parsed.given and inv.supports_forms:
-                return Outcome(Reply(Msg("common.form_opened"), form=self._form(spec)), spec=spec)
             return await self._run(inv, parsed)
         except CommandError as err:
             spec = spec or getattr(err, "spec", None)
