@@ -17,6 +17,7 @@ from bot.features.meetings.records import (
     RotaEntry,
     Series,
 )
+from storage.convert import to_record
 from storage.models import community_fk, member_fk
 
 
@@ -125,55 +126,15 @@ class HostRotaRow(SQLModel, table=True):
 
 
 def _series(row: MeetingSeriesRow) -> Series:
-    assert row.id is not None
-    return Series(
-        id=row.id,
-        community_id=row.community_id,
-        title=row.title,
-        local_start=datetime.fromisoformat(row.local_start),
-        timezone=row.timezone,
-        rrule=row.rrule,
-        every=row.every,
-        duration_minutes=row.duration_minutes,
-        where=row.where,
-        chatham=row.chatham,
-        status=row.status,
-        materialised_until=row.materialised_until,
-    )
+    return to_record(row, Series, local_start=datetime.fromisoformat(row.local_start))
 
 
 def _meeting(row: MeetingRow) -> Meeting:
-    assert row.id is not None
-    return Meeting(
-        id=row.id,
-        community_id=row.community_id,
-        series_id=row.series_id,
-        title=row.title,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        where=row.where,
-        chatham=row.chatham,
-        host_member_id=row.host_member_id,
-        host_confirmed=row.host_confirmed,
-        status=row.status,
-        original_start=row.original_start,
-        notes=row.notes,
-        notes_at=row.notes_at,
-        attendance_recorded=row.attendance_recorded,
-        passed=tuple(row.passed or ()),
-        created_at=row.created_at,
-    )
+    return to_record(row, Meeting, passed=tuple(row.passed or ()))
 
 
 def _rota(row: HostRotaRow) -> RotaEntry:
-    return RotaEntry(
-        member_id=row.member_id,
-        community_id=row.community_id,
-        joined_at=row.joined_at,
-        away_until=row.away_until,
-        last_assigned_at=row.last_assigned_at,
-        times_assigned=row.times_assigned,
-    )
+    return to_record(row, RotaEntry)
 
 
 class SqlMeetingRepo:

@@ -18,6 +18,7 @@ from bot.features.resources.records import (
     Resource,
     Why,
 )
+from storage.convert import to_record
 from storage.models import community_fk, member_fk
 
 
@@ -119,38 +120,11 @@ def _tags(text: str) -> tuple[str, ...]:
 
 
 def _resource(row: ResourceRow) -> Resource:
-    assert row.id is not None
-    return Resource(
-        id=row.id,
-        community_id=row.community_id,
-        url=row.url,
-        url_key=row.url_key,
-        title=row.title,
-        title_given=row.title_given,
-        why=row.why,
-        tags=_tags(row.tags),
-        suggested_by=row.suggested_by,
-        created_at=row.created_at,
-        picked_meeting_id=row.picked_meeting_id,
-        picked_at=row.picked_at,
-        meeting_at=row.meeting_at,
-        pick_mode=row.pick_mode,
-    )
+    return to_record(row, Resource, tags=_tags(row.tags))
 
 
 def _ballot(row: ResourceBallotRow) -> Ballot:
-    assert row.id is not None
-    return Ballot(
-        id=row.id,
-        community_id=row.community_id,
-        meeting_id=row.meeting_id,
-        opens_at=row.opens_at,
-        closes_at=row.closes_at,
-        status=row.status,
-        candidates=tuple(int(c) for c in row.candidates),
-        picked_resource_id=row.picked_resource_id,
-        closed_at=row.closed_at,
-    )
+    return to_record(row, Ballot, candidates=tuple(int(c) for c in row.candidates))
 
 
 class SqlResourceRepo:
